@@ -1,0 +1,74 @@
+"""One benchmark measurement in its own process; prints one JSON line (used by benchmarks.run_all).
+
+Modes: ``operators`` (each step of the spec alone, on the rows that reach it), ``chain`` (all steps in memory),
+``dagster`` (``dataflow run`` through the Dagster definitions with a DuckDB warehouse).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from dataflow_assets.raw_reader import read_raw
+from dataflow_assets.spec_loader import load_spec
+from operators.base import OperatorContext
+from operators.registry import get_operator
+
+SPEC_PATH = Path(__file__).resolve().parents[1] / "dataflow_assets" / "pipelines" / "text_pretrain_filter.yaml"
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process, MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_operators(corpus: Path) -> dict:
+    """Time each step alone on the rows that reach it."""
+    spec = load_spec(SPEC_PATH)
+    table = read_raw(corpus, spec.raw).table
+    steps = []
+    for step in spec.steps:
+        operator = get_operator(step.op)(step.config, step.inputs, step.outputs)
+        start = time.perf_counter()
+        result = operator.run(table, OperatorContext(step=step.name))
+        seconds = time.perf_counter() - start
+        steps.append({"step": step.name, "op": step.op, "input_rows": table.num_rows,
+                      "rows_per_s": table.num_rows / seconds if seconds else float("inf"), "kept": result.kept})
+        table = result.table
+    return {"steps": steps, "peak_rss_mb": peak_rss_mb()}
+
+
+def run_chain(corpus: Path) -> dict:
+    """Parse the raw file and run every step in memory."""
+    spec = load_spec(SPEC_PATH)
+    start = time.perf_counter()
+    table = read_raw(corpus, spec.raw).table
+    rows = table.num_rows
+    for step in spec.steps:
+        table = get_operator(step.op)(step.config, step.inputs, step.outputs).run(table, OperatorContext()).table
+    seconds = time.perf_counter() - start
+    return {"rows_per_s": rows / seconds, "seconds": seconds, "exported_rows": table.num_rows,
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def run_dagster(corpus: Path) -> dict:
+    """``dataflow run`` on the corpus: Dagster job, DuckDB writes, export."""
+    from dataflow_assets.runner import run_spec
+
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        summary = run_spec(SPEC_PATH, corpus, Path(tmp) / "out.jsonl", Path(tmp) / "bench.duckdb")
+        seconds = time.perf_counter() - start
+    rows = summary.steps[0]["output_rows"]
+    return {"rows_per_s": rows / seconds, "seconds": seconds, "exported_rows": summary.exported_rows,
+            "peak_rss_mb": peak_rss_mb()}
+
+
+if __name__ == "__main__":
+    mode, corpus_path = sys.argv[1], Path(sys.argv[2])
+    runner = {"operators": run_operators, "chain": run_chain, "dagster": run_dagster}[mode]
+    print(json.dumps(runner(corpus_path)))

@@ -1,0 +1,94 @@
+"""`make bench`: rows/s per operator and for the whole text_pretrain_filter pipeline, with and without Dagster.
+
+Each measurement runs in its own subprocess so its peak RSS is its own. Results go to benchmarks/RESULTS.md
+(the section between the BENCH markers is replaced; the rest of the file is kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
+OUT = HERE / "out"
+SPEC = HERE.parent / "dataflow_assets" / "pipelines" / "text_pretrain_filter.yaml"
+BEGIN, END = "<!-- BENCH text_pretrain_filter BEGIN -->", "<!-- BENCH text_pretrain_filter END -->"
+
+
+def _measure(mode: str, corpus: Path, extra: list[str] | None = None) -> dict:
+    command = [sys.executable, "-m", "benchmarks.measure", mode, str(corpus), *(extra or [])]
+    done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=HERE.parent)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    """Build the corpus, run every measurement, write RESULTS.md."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    corpus = OUT / f"corpus_{args.docs}_{args.seed}.jsonl"
+    if not corpus.exists():
+        subprocess.run([sys.executable, "-m", "benchmarks.corpus", "--docs", str(args.docs), "--seed",
+                        str(args.seed), "--out", str(corpus)], check=True, cwd=HERE.parent)
+    operators = _measure("operators", corpus)
+    chain = _measure("chain", corpus)
+    dagster = _measure("dagster", corpus)
+    section = render(args, corpus, operators, chain, dagster)
+    print(section)
+    write_section(section)
+
+
+def render(args: argparse.Namespace, corpus: Path, operators: dict, chain: dict, dagster: dict) -> str:
+    """The markdown section for RESULTS.md."""
+    size_mb = corpus.stat().st_size / 1e6
+    lines = [
+        BEGIN,
+        "## text_pretrain_filter: operators and pipeline",
+        "",
+        f"Command: `make bench` (= `python -m benchmarks.run_all --docs {args.docs} --seed {args.seed}`), "
+        f"{datetime.now(UTC):%Y-%m-%d}, {platform.processor() or platform.machine()}, Python "
+        f"{platform.python_version()}, one process (operators are single-threaded numpy/pyarrow).",
+        f"Corpus: {args.docs:,} synthetic web documents ({size_mb:.0f} MB JSONL, `benchmarks/corpus.py`).",
+        "",
+        "| operator | step | input rows | rows/s | kept |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for row in operators["steps"]:
+        lines.append(f"| {row['op']} | {row['step']} | {row['input_rows']:,} | {row['rows_per_s']:,.0f} | "
+                     f"{row['kept']:,} |")
+    lines += [
+        "",
+        "| whole pipeline | rows/s (raw rows) | seconds | peak RSS |",
+        "|---|---:|---:|---:|",
+        f"| in memory, operators chained (no Dagster, no DuckDB) | {chain['rows_per_s']:,.0f} | "
+        f"{chain['seconds']:.1f} | {chain['peak_rss_mb']:,.0f} MB |",
+        f"| through Dagster (`dataflow run`: raw parse, every step written to DuckDB, export) | "
+        f"{dagster['rows_per_s']:,.0f} | {dagster['seconds']:.1f} | {dagster['peak_rss_mb']:,.0f} MB |",
+        "",
+        f"Slowest operator: {min(operators['steps'], key=lambda r: r['rows_per_s'])['op']}. "
+        f"Exported rows: {dagster['exported_rows']:,} of {args.docs:,}.",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def write_section(section: str) -> None:
+    """Replace (or append) the benchmark section in RESULTS.md."""
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    if BEGIN in text and END in text:
+        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    RESULTS.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

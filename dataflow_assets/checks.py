@@ -1,0 +1,106 @@
+"""Asset checks declared in specs: specs for Dagster, and their evaluation on a step's output."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
+
+from dataflow_assets.spec import CheckSpec, StepSpec
+
+DEFAULT_CHECKS = (CheckSpec(check="non_empty", severity="WARN"),)
+
+
+def step_checks(step: StepSpec) -> list[CheckSpec]:
+    """The checks of a step: the declared ones, plus a non-empty warning unless declared."""
+    declared = list(step.checks)
+    names = {c.check_name for c in declared}
+    return declared + [c for c in DEFAULT_CHECKS if c.check_name not in names]
+
+
+def check_specs(key: AssetKey, checks: list[CheckSpec]) -> list[AssetCheckSpec]:
+    """Dagster check specs, with thresholds in their metadata."""
+    return [
+        AssetCheckSpec(
+            name=check.check_name,
+            asset=key,
+            blocking=check.is_blocking,
+            description=describe(check),
+            metadata={"severity": check.severity, **_thresholds(check)},
+        )
+        for check in checks
+    ]
+
+
+def _thresholds(check: CheckSpec) -> dict[str, Any]:
+    return {k: v for k, v in (("min", check.min), ("max", check.max)) if v is not None}
+
+
+def describe(check: CheckSpec) -> str:
+    """One line saying what the check asserts."""
+    band = f"in [{check.min if check.min is not None else '-inf'}, {check.max if check.max is not None else 'inf'}]"
+    return {
+        "non_empty": "the step keeps at least one row",
+        "retention": f"kept / input rows {band}",
+        "null_rate": f"null (or empty) rate of {check.columns} {band}",
+        "metric": f"operator metric {check.metric!r} {band}",
+        "drop_reason_share": f"share of input rows dropped for {check.reason!r} {band}",
+    }[check.check]
+
+
+@dataclass
+class StepOutcome:
+    """What a check can look at: the kept rows, input size, drop counts and operator metrics."""
+
+    table: pa.Table
+    input_rows: int
+    drop_counts: Mapping[str, int]
+    metrics: Mapping[str, Any]
+
+
+def _null_rate(table: pa.Table, column: str) -> float:
+    if table.num_rows == 0:
+        return 0.0
+    values = table.column(column)
+    missing = values.null_count
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        missing = pc.sum(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(values), ""), True)).as_py() or 0
+    return missing / table.num_rows
+
+
+def measure(check: CheckSpec, outcome: StepOutcome) -> float | None:
+    """The number a check compares with its band (None when not measurable)."""
+    if check.check == "non_empty":
+        return float(outcome.table.num_rows)
+    if check.check == "retention":
+        return outcome.table.num_rows / outcome.input_rows if outcome.input_rows else 1.0
+    if check.check == "null_rate":
+        return max((_null_rate(outcome.table, c) for c in check.columns), default=0.0)
+    if check.check == "drop_reason_share":
+        return outcome.drop_counts.get(check.reason or "", 0) / outcome.input_rows if outcome.input_rows else 0.0
+    value = outcome.metrics.get(check.metric or "")
+    return float(value) if isinstance(value, int | float) else None
+
+
+def evaluate(key: AssetKey, check: CheckSpec, outcome: StepOutcome) -> AssetCheckResult:
+    """Run one check on a step's outcome."""
+    value = measure(check, outcome)
+    if check.check == "non_empty":
+        passed = value is not None and value > 0
+    else:
+        passed = value is not None and (check.min is None or value >= check.min) and (
+            check.max is None or value <= check.max
+        )
+    return AssetCheckResult(
+        asset_key=key,
+        check_name=check.check_name,
+        passed=passed,
+        severity=AssetCheckSeverity.ERROR if check.severity == "ERROR" else AssetCheckSeverity.WARN,
+        description=describe(check),
+        metadata={"value": MetadataValue.float(value) if value is not None else MetadataValue.text("n/a"),
+                  **_thresholds(check)},
+    )

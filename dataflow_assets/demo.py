@@ -1,0 +1,47 @@
+"""``make demo``: materialize one partition of a pipeline in the persistent instance and print a summary."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from dagster import DagsterInstance
+
+from dataflow_assets.definitions import defs, warehouse_from_env
+from dataflow_assets.factory import partitions_name
+from resources.files import file_store_from_env
+from resources.warehouse import connect, step_stats
+
+
+def main(pipeline: str, partition: str) -> int:
+    """Run ``<pipeline>_job`` for ``partition`` and print kept/dropped per step and where the results are."""
+    job = defs.resolve_job_def(f"{pipeline}_job")
+    instance = DagsterInstance.get()
+    spec_partitions = partitions_name(pipeline)
+    if not instance.has_dynamic_partition(spec_partitions, partition):
+        instance.add_dynamic_partitions(spec_partitions, [partition])
+    result = job.execute_in_process(partition_key=partition, instance=instance, raise_on_error=False)
+    if not result.success:
+        for event in result.get_step_failure_events():
+            error = event.step_failure_data.error
+            print(f"step {event.step_key} failed: {error.message if error else '?'}", file=sys.stderr)
+        return 1
+    with connect(warehouse_from_env()) as conn:
+        rows = step_stats(conn, pipeline, partition)
+    print(f"\n{'step':<34}{'input':>8}{'kept':>8}{'dropped':>9}  top drop reasons")
+    for row in rows:
+        reasons = sorted(row["drop_counts"].items(), key=lambda kv: -kv[1])[:2]
+        text = ", ".join(f"{r} ({c})" for r, c in reasons)
+        print(f"{row['step']:<34}{row['input_rows']:>8}{row['output_rows']:>8}{row['dropped_rows']:>9}  {text}")
+    export_dir = file_store_from_env().export_dir(pipeline)
+    stem = os.path.splitext(partition)[0]
+    print(f"\nExported training set: {export_dir / (stem + '.jsonl')} (and .parquet, .card.md)")
+    print(f"Step tables: DuckDB {warehouse_from_env().database}, schema {pipeline!r} "
+          f"(e.g. SELECT * FROM {pipeline}.raw)")
+    print("Open the UI: make ui   then browse http://127.0.0.1:3000 (asset group "
+          f"{pipeline!r}, partition {partition!r})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2]))

@@ -1,0 +1,82 @@
+"""Export a partition's final rows for training: JSONL and Parquet plus a markdown dataset card."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from dataflow_assets.spec import PipelineSpec
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def export_columns(table: pa.Table, spec: PipelineSpec) -> pa.Table:
+    """The exported columns: the spec's list, or every non-system column."""
+    names = spec.export.columns or [c for c in table.column_names if not c.startswith("_")]
+    return table.select(names)
+
+
+def write_jsonl(table: pa.Table, path: Path) -> None:
+    """Write rows as JSON lines (UTF-8, one object per line), atomically."""
+
+    def write(tmp: Path) -> None:
+        with tmp.open("w", encoding="utf-8") as handle:
+            for batch in table.to_batches(max_chunksize=10_000):
+                for row in batch.to_pylist():
+                    handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+
+    _atomic_write(path, write)
+
+
+def dataset_card(spec: PipelineSpec, partition: str, rows: int, stats: Sequence[dict[str, Any]]) -> str:
+    """A short markdown card: what the data is, how many rows each step kept, and why rows were dropped."""
+    lines = [
+        f"# {spec.name} — partition `{partition}`",
+        "",
+        spec.description.strip(),
+        "",
+        f"- exported rows: **{rows}**",
+        f"- exported at: {datetime.now(UTC).isoformat(timespec='seconds')}",
+        "",
+        "| step | input | kept | dropped | top drop reasons |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for row in stats:
+        reasons = sorted(row["drop_counts"].items(), key=lambda kv: -kv[1])[:3]
+        text = ", ".join(f"{reason} ({count})" for reason, count in reasons)
+        lines.append(f"| {row['step']} | {row['input_rows']} | {row['output_rows']} | {row['dropped_rows']} | {text} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_export(
+    spec: PipelineSpec, partition: str, table: pa.Table, out_dir: Path, stats: Sequence[dict[str, Any]]
+) -> dict[str, Path]:
+    """Write the export files of one partition; returns their paths by kind."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = Path(partition).stem
+    table = export_columns(table, spec)
+    paths: dict[str, Path] = {}
+    if "jsonl" in spec.export.formats:
+        paths["jsonl"] = out_dir / f"{stem}.jsonl"
+        write_jsonl(table, paths["jsonl"])
+    if "parquet" in spec.export.formats:
+        paths["parquet"] = out_dir / f"{stem}.parquet"
+        _atomic_write(paths["parquet"], lambda tmp: pq.write_table(table, tmp))
+    paths["card"] = out_dir / f"{stem}.card.md"
+    card = dataset_card(spec, partition, table.num_rows, stats)
+    _atomic_write(paths["card"], lambda tmp: tmp.write_text(card, encoding="utf-8"))
+    return paths

@@ -1,0 +1,182 @@
+"""The one factory: a validated pipeline spec becomes raw, step and export assets, checks, a job and a sensor."""
+
+
+import json
+from dataclasses import dataclass
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    AssetSelection,
+    DynamicPartitionsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    SensorDefinition,
+    asset,
+    define_asset_job,
+    in_process_executor,
+)
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+
+from dataflow_assets.checks import StepOutcome, check_specs, evaluate, step_checks
+from dataflow_assets.export import write_export
+from dataflow_assets.metadata import markdown_preview, step_metadata
+from dataflow_assets.raw_reader import read_raw
+from dataflow_assets.spec import PipelineSpec, StepSpec
+from operators.base import OperatorContext
+from operators.registry import get_operator
+from resources.warehouse import connect, read_partition, replace_step_output, step_stats
+from sensors.raw_files import build_raw_file_sensor
+
+WAREHOUSE_KEY = "duckdb"
+FILES_KEY = "files"
+
+
+@dataclass
+class PipelineDefinitions:
+    """Everything the factory builds for one spec."""
+
+    spec: PipelineSpec
+    partitions: DynamicPartitionsDefinition
+    assets: list[AssetsDefinition]
+    job: UnresolvedAssetJobDefinition
+    sensor: SensorDefinition
+
+
+def asset_key(spec: PipelineSpec, step: str) -> AssetKey:
+    """``<pipeline>/<step>``."""
+    return AssetKey([spec.name, step])
+
+
+def partitions_name(pipeline: str) -> str:
+    """Name of a pipeline's dynamic partitions (one partition per raw batch file)."""
+    return f"{pipeline}__batches"
+
+
+def partitions_for(spec: PipelineSpec) -> DynamicPartitionsDefinition:
+    """The dynamic partitions of a pipeline: one per raw batch file."""
+    return DynamicPartitionsDefinition(name=partitions_name(spec.name))
+
+
+def build_pipeline(spec: PipelineSpec) -> PipelineDefinitions:
+    """Turn a (validated) spec into Dagster definitions."""
+    partitions = partitions_for(spec)
+    assets = [_raw_asset(spec, partitions)]
+    upstream = "raw"
+    for step in spec.steps:
+        assets.append(_step_asset(spec, step, upstream, partitions))
+        upstream = step.name
+    assets.append(_export_asset(spec, upstream, partitions))
+    job = define_asset_job(
+        name=f"{spec.name}_job",
+        selection=AssetSelection.groups(spec.name),
+        partitions_def=partitions,
+        executor_def=in_process_executor,
+        description=f"Materialize every step of {spec.name} for one raw batch.",
+    )
+    sensor = build_raw_file_sensor(spec, job, partitions)
+    return PipelineDefinitions(spec, partitions, assets, job, sensor)
+
+
+def _raw_asset(spec: PipelineSpec, partitions: DynamicPartitionsDefinition) -> AssetsDefinition:
+    @asset(
+        key=asset_key(spec, "raw"),
+        partitions_def=partitions,
+        group_name=spec.name,
+        kinds={"duckdb"},
+        pool="duckdb",
+        required_resource_keys={WAREHOUSE_KEY, FILES_KEY},
+        description=f"Raw batch of {spec.name}: one file from its raw folder, parsed and validated "
+        f"(columns {spec.raw.columns}), each row with a stable `_row_id` (line in the file).",
+    )
+    def raw(context: AssetExecutionContext) -> MaterializeResult:
+        path = getattr(context.resources, FILES_KEY).raw_file(spec.name, context.partition_key)
+        batch = read_raw(path, spec.raw)
+        if batch.replaced_lines:
+            context.log.warning(f"{path}: invalid UTF-8 replaced with U+FFFD on lines {batch.replaced_lines[:20]}")
+        with connect(getattr(context.resources, WAREHOUSE_KEY)) as conn:
+            stats = {"input_rows": batch.table.num_rows}
+            replace_step_output(conn, spec.name, "raw", context.partition_key, batch.table, None, stats)
+        metadata = step_metadata(batch.table, None, {}, {})
+        metadata |= {"source": MetadataValue.path(str(path)), "sha256": batch.sha256,
+                     "size_bytes": batch.size_bytes, "utf8_replaced_lines": len(batch.replaced_lines)}
+        return MaterializeResult(metadata=metadata)
+
+    return raw
+
+
+def _step_asset(
+    spec: PipelineSpec, step: StepSpec, upstream: str, partitions: DynamicPartitionsDefinition
+) -> AssetsDefinition:
+    op_cls = get_operator(step.op)
+    key = asset_key(spec, step.name)
+    checks = step_checks(step)
+    needs = set(getattr(op_cls, "requires", ()))
+    description = (step.description or op_cls.description or step.op) + f"\n\nOperator `{step.op}` ({op_cls.kind})."
+
+    @asset(
+        key=key,
+        deps=[asset_key(spec, upstream)],
+        partitions_def=partitions,
+        group_name=spec.name,
+        kinds={"duckdb", *sorted(needs & {"llm", "sql"})},
+        pool="llm" if "llm" in needs else "duckdb",
+        required_resource_keys={WAREHOUSE_KEY, *needs},
+        check_specs=check_specs(key, checks),
+        description=description,
+        metadata={"operator": step.op, "kind": str(op_cls.kind),
+                  "config": MetadataValue.json(step.config), "inputs": MetadataValue.json(step.inputs),
+                  "outputs": MetadataValue.json(step.outputs)},
+    )
+    def run_step(context: AssetExecutionContext) -> MaterializeResult:
+        partition = context.partition_key
+        with connect(getattr(context.resources, WAREHOUSE_KEY)) as conn:
+            batch = read_partition(conn, spec.name, upstream, partition)
+        operator = op_cls(step.config, step.inputs, step.outputs)
+        ctx = OperatorContext(
+            pipeline=spec.name, step=step.name, partition=partition, log=context.log,
+            **{name: getattr(context.resources, name) for name in needs if name in ("llm", "sql", "sandbox", "embed")},
+        )
+        result = operator.run(batch, ctx)
+        stats = {"input_rows": batch.num_rows, "drop_counts": result.drop_counts, "metrics": result.metrics}
+        with connect(getattr(context.resources, WAREHOUSE_KEY)) as conn:
+            replace_step_output(conn, spec.name, step.name, partition, result.table, result.dropped, stats)
+        outcome = StepOutcome(result.table, batch.num_rows, result.drop_counts, result.metrics)
+        return MaterializeResult(
+            metadata=step_metadata(result.table, batch.num_rows, result.drop_counts, result.metrics),
+            check_results=[evaluate(key, check, outcome) for check in checks],
+        )
+
+    return run_step
+
+
+def _export_asset(spec: PipelineSpec, upstream: str, partitions: DynamicPartitionsDefinition) -> AssetsDefinition:
+    @asset(
+        key=asset_key(spec, "export"),
+        deps=[asset_key(spec, upstream)],
+        partitions_def=partitions,
+        group_name=spec.name,
+        kinds={"duckdb", "parquet"},
+        pool="duckdb",
+        required_resource_keys={WAREHOUSE_KEY, FILES_KEY},
+        description=f"Training-set export of {spec.name}: {', '.join(spec.export.formats)} of the final rows "
+        "and a dataset card with counts and drop reasons per step.",
+    )
+    def export(context: AssetExecutionContext) -> MaterializeResult:
+        partition = context.partition_key
+        with connect(getattr(context.resources, WAREHOUSE_KEY)) as conn:
+            table = read_partition(conn, spec.name, upstream, partition)
+            order = {name: i for i, name in enumerate(["raw", *(s.name for s in spec.steps)])}
+            stats = sorted((row for row in step_stats(conn, spec.name, partition) if row["step"] in order),
+                           key=lambda row: order[row["step"]])
+        out_dir = getattr(context.resources, FILES_KEY).export_dir(spec.name)
+        paths = write_export(spec, partition, table, out_dir, stats)
+        card = paths["card"].read_text(encoding="utf-8")
+        metadata = {f"path/{kind}": MetadataValue.path(str(path)) for kind, path in paths.items()}
+        metadata |= {"dagster/row_count": table.num_rows, "dataset_card": MetadataValue.md(card),
+                     "preview": MetadataValue.md(markdown_preview(table)),
+                     "steps": MetadataValue.json(json.loads(json.dumps(stats, default=str)))}
+        return MaterializeResult(metadata=metadata)
+
+    return export

@@ -1,0 +1,54 @@
+"""Materialization metadata: row count, column schema, a markdown preview and drop counts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pyarrow as pa
+from dagster import MetadataValue, TableColumn, TableSchema
+
+PREVIEW_ROWS = 5
+PREVIEW_CELL_CHARS = 120
+
+
+def column_schema(table: pa.Table) -> TableSchema:
+    """A Dagster table schema from an Arrow schema."""
+    return TableSchema(columns=[TableColumn(name=f.name, type=str(f.type)) for f in table.schema])
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    text = text.replace("\n", " ⏎ ").replace("|", "\\|")
+    return text if len(text) <= PREVIEW_CELL_CHARS else text[: PREVIEW_CELL_CHARS - 1] + "…"
+
+
+def markdown_preview(table: pa.Table, rows: int = PREVIEW_ROWS) -> str:
+    """The first rows of a table as a markdown table (long cells cut)."""
+    head = table.slice(0, rows).to_pylist()
+    names = table.column_names
+    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+    lines += ["| " + " | ".join(_cell(row[name]) for name in names) + " |" for row in head]
+    if not head:
+        lines.append("| " + " | ".join("" for _ in names) + " |")
+    return "\n".join(lines)
+
+
+def step_metadata(
+    table: pa.Table, input_rows: int | None, drop_counts: Mapping[str, int], metrics: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What every step materialization reports."""
+    metadata: dict[str, Any] = {
+        "dagster/row_count": table.num_rows,
+        "dagster/column_schema": column_schema(table),
+        "preview": MetadataValue.md(markdown_preview(table)),
+        "kept": table.num_rows,
+        "dropped": sum(drop_counts.values()),
+        "drop_reasons": MetadataValue.json(dict(sorted(drop_counts.items(), key=lambda kv: -kv[1]))),
+    }
+    if input_rows is not None:
+        metadata["input_rows"] = input_rows
+        metadata["retention"] = MetadataValue.float(table.num_rows / input_rows if input_rows else 1.0)
+    for name, value in metrics.items():
+        metadata[f"metric/{name}"] = value
+    return metadata

@@ -1,0 +1,1 @@
+"""Built-in pipeline specs (YAML files in this folder)."""

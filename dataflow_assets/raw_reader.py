@@ -1,0 +1,214 @@
+"""Read and validate one raw file (JSONL, CSV, Parquet) into an Arrow table with stable row ids.
+
+``_row_id`` is the 1-based line of the record in the file (JSONL, CSV) or its 1-based row (Parquet), so a row
+can always be traced back to its source. Any problem raises ``RawFileError`` naming file, line and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from dataflow_assets.spec import RawSpec
+
+FORMAT_BY_SUFFIX = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "list": (list,),
+    "object": (dict,),
+}
+
+
+class RawFileError(ValueError):
+    """A raw file that cannot be ingested; the message names file, line and column."""
+
+    def __init__(self, path: Path | str, message: str, line: int | None = None, column: int | None = None):
+        self.path, self.line, self.column = str(path), line, column
+        where = self.path + (f":{line}" if line else "") + (f":{column}" if column else "")
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass
+class RawBatch:
+    """A validated raw file: rows (with ``_row_id``), its content hash and ingest notes."""
+
+    table: pa.Table
+    sha256: str
+    size_bytes: int
+    replaced_lines: list[int] = field(default_factory=list)
+
+
+def file_format(path: Path) -> str | None:
+    """The raw format of a file by suffix, or None when unsupported."""
+    return FORMAT_BY_SUFFIX.get(path.suffix.lower())
+
+
+def sha256_of(path: Path) -> str:
+    """Content hash of a file, streamed."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_raw(path: Path, spec: RawSpec) -> RawBatch:
+    """Read, decode and validate a raw file against the spec's raw section."""
+    fmt = file_format(path)
+    if fmt is None or fmt not in spec.formats:
+        raise RawFileError(path, f"unsupported format {path.suffix!r}; this pipeline takes {spec.formats}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RawFileError(path, f"cannot read file: {exc.strerror or exc}") from exc
+    if not data.strip():
+        raise RawFileError(path, "file is empty: no records")
+    sha256 = hashlib.sha256(data).hexdigest()
+    if fmt == "parquet":
+        table = _read_parquet(path, data, spec)
+        return RawBatch(_with_row_ids(table, list(range(1, table.num_rows + 1))), sha256, len(data))
+    text, replaced = _decode(path, data, spec.encoding_errors)
+    records, line_numbers = (_parse_jsonl if fmt == "jsonl" else _parse_csv)(path, text, spec)
+    if not records:
+        raise RawFileError(path, "file has no records")
+    table = _records_to_table(path, records, line_numbers, spec)
+    return RawBatch(_with_row_ids(table, line_numbers), sha256, len(data), replaced)
+
+
+def _decode(path: Path, data: bytes, errors: str) -> tuple[str, list[int]]:
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        if errors == "error":
+            raise RawFileError(path, f"invalid UTF-8 byte 0x{data[exc.start]:02x}", line, column) from exc
+    text = data.decode("utf-8-sig", errors="replace")
+    replaced = [n for n, line_text in enumerate(text.split("\n"), 1) if "\ufffd" in line_text]
+    return text, replaced
+
+
+def _check_types(path: Path, record: dict[str, Any], line: int, spec: RawSpec) -> None:
+    for column, kind in spec.columns.items():
+        if column not in record:
+            raise RawFileError(path, f"record lacks required column {column!r}", line)
+        value = record[column]
+        expected = _PY_TYPES.get(kind)
+        if value is None or expected is None:
+            continue
+        if not isinstance(value, expected) or (kind in ("integer", "number") and isinstance(value, bool)):
+            raise RawFileError(path, f"column {column!r} must be {kind}, got {type(value).__name__}", line)
+
+
+def _parse_jsonl(path: Path, text: str, spec: RawSpec) -> tuple[list[dict[str, Any]], list[int]]:
+    records, lines = [], []
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise RawFileError(path, f"invalid JSON: {exc.msg}", number, exc.colno) from exc
+        if not isinstance(record, dict):
+            raise RawFileError(path, f"expected a JSON object, got {type(record).__name__}", number, 1)
+        for key in record:
+            if key.startswith("_"):
+                raise RawFileError(path, f"column {key!r}: names starting with '_' are reserved", number)
+        _check_types(path, record, number, spec)
+        records.append(record)
+        lines.append(number)
+    return records, lines
+
+
+def _parse_csv(path: Path, text: str, spec: RawSpec) -> tuple[list[dict[str, Any]], list[int]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as exc:
+        raise RawFileError(path, f"no CSV header: {exc}", 1) from exc
+    records, lines = [], []
+    start = reader.line_num + 1
+    try:
+        for row in reader:
+            if not row:
+                start = reader.line_num + 1
+                continue
+            if len(row) != len(header):
+                raise RawFileError(path, f"expected {len(header)} fields (header), got {len(row)}", start)
+            record: dict[str, Any] = dict(zip(header, row, strict=True))
+            for column, kind in spec.columns.items():
+                if column in record and kind in ("integer", "number"):
+                    record[column] = _csv_number(path, record[column], kind, column, start)
+            _check_types(path, record, start, spec)
+            records.append(record)
+            lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise RawFileError(path, f"CSV syntax: {exc}", reader.line_num) from exc
+    return records, lines
+
+
+def _csv_number(path: Path, value: str, kind: str, column: str, line: int) -> int | float | None:
+    if value == "":
+        return None
+    try:
+        return int(value) if kind == "integer" else float(value)
+    except ValueError as exc:
+        raise RawFileError(path, f"column {column!r} must be {kind}, got {value[:40]!r}", line) from exc
+
+
+def _records_to_table(path: Path, records: list[dict[str, Any]], lines: list[int], spec: RawSpec) -> pa.Table:
+    columns: dict[str, None] = dict.fromkeys(spec.columns)
+    for record in records:
+        columns.update(dict.fromkeys(record))
+    arrays = {}
+    for column in columns:
+        values = [record.get(column) for record in records]
+        try:
+            arrays[column] = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            if column in spec.columns and spec.columns[column] != "any":
+                raise RawFileError(path, f"column {column!r} has values of mixed types") from None
+            # an undeclared pass-through column of mixed types is kept as JSON text
+            arrays[column] = pa.array([None if v is None else json.dumps(v) for v in values], pa.string())
+        if pa.types.is_null(arrays[column].type):
+            arrays[column] = arrays[column].cast(pa.string())
+    return pa.table(arrays)
+
+
+def _read_parquet(path: Path, data: bytes, spec: RawSpec) -> pa.Table:
+    try:
+        table = pq.read_table(pa.BufferReader(data))
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise RawFileError(path, f"not a readable Parquet file: {exc}") from exc
+    checks = {"string": pa.types.is_string, "integer": pa.types.is_integer, "boolean": pa.types.is_boolean,
+              "number": lambda t: pa.types.is_integer(t) or pa.types.is_floating(t), "list": pa.types.is_list,
+              "object": pa.types.is_struct}
+    for column, kind in spec.columns.items():
+        if column not in table.column_names:
+            raise RawFileError(path, f"Parquet schema lacks required column {column!r} (has {table.column_names})")
+        column_type = table.schema.field(column).type
+        check = checks.get(kind)
+        if check is not None and not (check(column_type) or pa.types.is_large_string(column_type)):
+            raise RawFileError(path, f"column {column!r} must be {kind}, Parquet type is {column_type}")
+    reserved = [c for c in table.column_names if c.startswith("_")]
+    if reserved:
+        raise RawFileError(path, f"columns {reserved}: names starting with '_' are reserved")
+    if table.num_rows == 0:
+        raise RawFileError(path, "file has no records")
+    return table
+
+
+def _with_row_ids(table: pa.Table, line_numbers: list[int]) -> pa.Table:
+    return table.append_column("_row_id", pa.array(line_numbers, pa.int64()))

@@ -1,0 +1,91 @@
+"""Run a spec on one file without the UI, through the same Dagster definitions (``dataflow run``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dagster import DagsterInstance
+from dagster_duckdb import DuckDBResource
+
+from dataflow_assets.definitions import build_definitions
+from dataflow_assets.factory import partitions_name
+from dataflow_assets.spec_loader import load_spec
+from resources.files import FileStoreResource
+from resources.warehouse import connect, step_stats
+
+
+class PipelineRunError(RuntimeError):
+    """A pipeline run that failed; the message is the failing step's error."""
+
+
+@dataclass
+class RunSummary:
+    """What a run produced: the export files and per-step counts."""
+
+    pipeline: str
+    partition: str
+    outputs: dict[str, Path]
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def exported_rows(self) -> int:
+        """Rows in the final export."""
+        return self.steps[-1]["output_rows"] if self.steps else 0
+
+
+def _stage_input(source: Path, raw_dir: Path) -> Path:
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    target = raw_dir / source.name
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+    return target
+
+
+def run_spec(
+    spec_path: Path | str, input_path: Path | str, out: Path | str | None = None, warehouse: Path | str | None = None
+) -> RunSummary:
+    """Materialize every asset of a spec for one input file in a temporary instance; copy the export to ``out``."""
+    spec = load_spec(spec_path)
+    source = Path(input_path)
+    if not source.is_file():
+        raise FileNotFoundError(f"input file {source} does not exist")
+    with tempfile.TemporaryDirectory(prefix="dataflow-run-") as tmp_name:
+        tmp = Path(tmp_name)
+        files = FileStoreResource(raw_root=str(tmp / "raw"), export_root=str(tmp / "out"))
+        _stage_input(source.resolve(), files.raw_dir(spec.name))
+        database = DuckDBResource(database=str(Path(warehouse).resolve() if warehouse else tmp / "run.duckdb"))
+        defs = build_definitions([spec], database, files)
+        partition = source.name
+        with DagsterInstance.local_temp(str(tmp / "dagster_home")) as instance:
+            instance.add_dynamic_partitions(partitions_name(spec.name), [partition])
+            result = defs.resolve_job_def(f"{spec.name}_job").execute_in_process(
+                partition_key=partition, instance=instance, raise_on_error=False
+            )
+            if not result.success:
+                failures = [e.step_failure_data.error for e in result.get_step_failure_events()]
+                messages = [f"{e.cls_name}: {e.message.strip()}" for e in failures if e is not None]
+                raise PipelineRunError("\n".join(messages) or "run failed")
+        with connect(database) as conn:
+            steps = step_stats(conn, spec.name, partition)
+        outputs = _copy_outputs(files.export_dir(spec.name), Path(partition).stem, Path(out) if out else None)
+    order = ["raw", *(s.name for s in spec.steps)]
+    steps = sorted((s for s in steps if s["step"] in order), key=lambda s: order.index(s["step"]))
+    return RunSummary(spec.name, partition, outputs, steps)
+
+
+def _copy_outputs(export_dir: Path, stem: str, out: Path | None) -> dict[str, Path]:
+    if out is None:
+        return {}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    kind = "parquet" if out.suffix == ".parquet" else "jsonl"
+    shutil.copyfile(export_dir / f"{stem}.{kind}", out)
+    card = out.with_name(out.stem + ".card.md")
+    shutil.copyfile(export_dir / f"{stem}.card.md", card)
+    return {kind: out, "card": card}

@@ -1,0 +1,175 @@
+"""The operator contract: one base class, four kinds, pure Python over pyarrow batches.
+
+An operator reads a ``pyarrow.Table`` batch and answers with an ``OperatorResult``. It declares the
+logical input and output columns it uses; a step binds those names to table columns (``inputs`` /
+``outputs`` in a spec), so one operator serves any schema. Filters only answer keep/drop + reason;
+the ``Filter`` base class splits the batch, counts per reason and keeps the dropped rows.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pyarrow as pa
+from pydantic import BaseModel, ConfigDict
+
+SYSTEM_COLUMNS = ("_partition", "_row_id")
+REASON_COLUMN = "_drop_reason"
+
+
+class OperatorKind(enum.StrEnum):
+    """What an operator does to a batch."""
+
+    GENERATE = "generate"
+    FILTER = "filter"
+    REFINE = "refine"
+    EVALUATE = "evaluate"
+
+
+class OperatorConfig(BaseModel):
+    """Base for operator configs: unknown fields are an error, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass
+class OperatorContext:
+    """What an operator may use besides its batch. Tests build one without Dagster."""
+
+    pipeline: str = "adhoc"
+    step: str = "adhoc"
+    partition: str = "adhoc"
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("dataflow.operator"))
+    llm: Any = None
+    sql: Any = None
+    sandbox: Any = None
+    embed: Any = None
+    state: Any = None
+
+
+@dataclass
+class OperatorResult:
+    """An operator's answer for one batch: kept rows, dropped rows (filters) and drop counts."""
+
+    table: pa.Table
+    dropped: pa.Table | None = None
+    drop_counts: dict[str, int] = field(default_factory=dict)
+    metrics: dict[str, float | int] = field(default_factory=dict)
+
+    @property
+    def kept(self) -> int:
+        """Rows the operator passed on."""
+        return self.table.num_rows
+
+    @property
+    def dropped_count(self) -> int:
+        """Rows the operator removed."""
+        return sum(self.drop_counts.values())
+
+
+class Operator(ABC):
+    """Base of every operator: declared columns, a pydantic config and one batch method."""
+
+    name: ClassVar[str]
+    kind: ClassVar[OperatorKind]
+    description: ClassVar[str] = ""
+    inputs: ClassVar[tuple[str, ...]] = ()
+    outputs: ClassVar[tuple[str, ...]] = ()
+    Config: ClassVar[type[OperatorConfig]] = OperatorConfig
+
+    def __init__(
+        self,
+        config: OperatorConfig | Mapping[str, Any] | None = None,
+        inputs: Mapping[str, str] | None = None,
+        outputs: Mapping[str, str] | None = None,
+    ) -> None:
+        self.config = config if isinstance(config, OperatorConfig) else self.Config.model_validate(config or {})
+        self.input_map = {name: name for name in self.inputs} | dict(inputs or {})
+        self.output_map = {name: name for name in self.outputs} | dict(outputs or {})
+
+    def col(self, logical: str) -> str:
+        """Table column bound to a logical input or output name."""
+        if logical in self.input_map:
+            return self.input_map[logical]
+        return self.output_map[logical]
+
+    def out(self, logical: str) -> str:
+        """Table column bound to a logical output name."""
+        return self.output_map[logical]
+
+    def text(self, batch: pa.Table, logical: str = "text") -> pa.ChunkedArray:
+        """An input column as strings, nulls kept as nulls."""
+        column = batch.column(self.col(logical))
+        return column if pa.types.is_string(column.type) or pa.types.is_large_string(column.type) else (
+            column.cast(pa.string())
+        )
+
+    @abstractmethod
+    def run(self, batch: pa.Table, ctx: OperatorContext) -> OperatorResult:
+        """Process one batch."""
+
+
+class Mapper(Operator):
+    """Generate, refine and evaluate operators: compute output columns for every row."""
+
+    @abstractmethod
+    def transform(self, batch: pa.Table, ctx: OperatorContext) -> Mapping[str, pa.Array | pa.ChunkedArray]:
+        """Return the new values of the output columns, keyed by logical output name."""
+
+    def run(self, batch: pa.Table, ctx: OperatorContext) -> OperatorResult:
+        """Apply ``transform`` and set (or add) the bound output columns."""
+        table = batch
+        for logical, values in self.transform(batch, ctx).items():
+            table = set_column(table, self.out(logical), values)
+        return OperatorResult(table=table)
+
+
+@dataclass
+class Verdict:
+    """A filter's answer: which rows to keep and, for the others, why they are dropped."""
+
+    keep: np.ndarray
+    reason: str | np.ndarray
+
+
+class Filter(Operator):
+    """Filters answer keep/drop + reason; this class splits the batch and does the bookkeeping."""
+
+    kind = OperatorKind.FILTER
+
+    @abstractmethod
+    def verdict(self, batch: pa.Table, ctx: OperatorContext) -> Verdict:
+        """Decide, for each row, keep (True) or drop (False) and the drop reason."""
+
+    def run(self, batch: pa.Table, ctx: OperatorContext) -> OperatorResult:
+        """Apply the verdict: kept rows, dropped rows with reason, counts per reason."""
+        decision = self.verdict(batch, ctx)
+        keep = np.asarray(decision.keep, dtype=bool)
+        if keep.shape != (batch.num_rows,):
+            raise ValueError(f"{self.name}: verdict has {keep.shape} rows, batch has {batch.num_rows}")
+        drop = ~keep
+        dropped = batch.filter(pa.array(drop))
+        if isinstance(decision.reason, str):
+            reasons = pa.array([decision.reason] * dropped.num_rows, pa.string())
+            counts = {decision.reason: dropped.num_rows} if dropped.num_rows else {}
+        else:
+            dropped_reasons = np.asarray(decision.reason, dtype=object)[drop]
+            reasons = pa.array(dropped_reasons.tolist(), pa.string())
+            counts = dict(Counter(dropped_reasons.tolist()))
+        dropped = dropped.append_column(REASON_COLUMN, reasons)
+        return OperatorResult(table=batch.filter(pa.array(keep)), dropped=dropped, drop_counts=counts)
+
+
+def set_column(table: pa.Table, name: str, values: pa.Array | pa.ChunkedArray) -> pa.Table:
+    """Replace column ``name`` or append it when the table lacks it."""
+    index = table.schema.get_field_index(name)
+    if index == -1:
+        return table.append_column(name, values)
+    return table.set_column(index, name, values)

@@ -1,0 +1,167 @@
+"""The DuckDB warehouse: one schema per pipeline, one table per step, one transaction per partition write.
+
+Every table carries ``_partition`` (the batch) and ``_row_id`` (stable id from the raw file). Writing a
+partition deletes its old rows and inserts the new ones in one transaction, so a re-run replaces and never
+duplicates, and a failed write leaves the previous contents intact.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from dagster_duckdb import DuckDBResource
+
+STATS_TABLE = '"_dataflow"."step_stats"'
+_STATS_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS "_dataflow";
+CREATE TABLE IF NOT EXISTS {STATS_TABLE} (
+    pipeline VARCHAR, step VARCHAR, _partition VARCHAR, input_rows BIGINT, output_rows BIGINT,
+    dropped_rows BIGINT, drop_counts JSON, metrics JSON, written_at TIMESTAMPTZ
+)"""
+
+
+def quote(identifier: str) -> str:
+    """A DuckDB identifier, quoted."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def table_name(pipeline: str, table: str) -> str:
+    """The qualified name of a step table: ``"pipeline"."step"``."""
+    return f"{quote(pipeline)}.{quote(table)}"
+
+
+@contextmanager
+def connect(resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived connection (retried while another process holds the file), always closed."""
+    if resource.database not in ("", ":memory:") and not resource.database.startswith(("md:", "motherduck:")):
+        Path(resource.database).parent.mkdir(parents=True, exist_ok=True)
+    with resource.get_connection() as conn:
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+def table_exists(conn: duckdb.DuckDBPyConnection, pipeline: str, table: str) -> bool:
+    """Whether a step table exists."""
+    row = conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [pipeline, table],
+    ).fetchall()
+    return bool(row[0][0])
+
+
+def read_partition(
+    conn: duckdb.DuckDBPyConnection, pipeline: str, table: str, partition: str, columns: list[str] | None = None
+) -> pa.Table:
+    """The rows of one partition of a step table, in row-id order, without ``_partition``."""
+    if not table_exists(conn, pipeline, table):
+        raise LookupError(f"table {pipeline}.{table} does not exist: materialize it first")
+    select = ", ".join(quote(c) for c in columns) if columns else "* EXCLUDE (_partition)"
+    return conn.sql(
+        f"SELECT {select} FROM {table_name(pipeline, table)} WHERE _partition = $partition ORDER BY _row_id",
+        params={"partition": partition},
+    ).to_arrow_table()
+
+
+def _sync_columns(conn: duckdb.DuckDBPyConnection, target: str, view: str) -> None:
+    """Add to ``target`` the columns ``view`` has and it lacks (a spec may add output columns)."""
+    existing = {row[0] for row in conn.execute(f"DESCRIBE {target}").fetchall()}
+    for name, column_type, *_ in conn.execute(f"DESCRIBE {view}").fetchall():
+        if name not in existing:
+            conn.execute(f"ALTER TABLE {target} ADD COLUMN {quote(name)} {column_type}")
+
+
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One DuckDB transaction: committed on success, rolled back on any error."""
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@contextmanager
+def registered(conn: duckdb.DuckDBPyConnection, tables: Mapping[str, pa.Table]) -> Iterator[None]:
+    """Arrow tables visible to SQL under the given names, for the duration of the block."""
+    for name, rows in tables.items():
+        conn.register(name, rows)
+    try:
+        yield
+    finally:
+        for name in tables:
+            conn.unregister(name)
+
+
+def replace_partition(
+    conn: duckdb.DuckDBPyConnection, pipeline: str, table: str, partition: str, rows: pa.Table
+) -> None:
+    """Replace one partition of a table with ``rows`` in a single transaction."""
+    with registered(conn, {"__incoming": rows}), transaction(conn):
+        _replace_in_open_transaction(conn, pipeline, table, partition, "__incoming")
+
+
+def replace_step_output(
+    conn: duckdb.DuckDBPyConnection,
+    pipeline: str,
+    step: str,
+    partition: str,
+    kept: pa.Table,
+    dropped: pa.Table | None,
+    stats: Mapping[str, Any],
+) -> None:
+    """Write a step's kept rows, dropped rows and stats for one partition, all in one transaction."""
+    incoming = {"__kept": kept} | ({"__dropped": dropped} if dropped is not None else {})
+    with registered(conn, incoming), transaction(conn):
+        _replace_in_open_transaction(conn, pipeline, step, partition, "__kept")
+        if dropped is not None:
+            _replace_in_open_transaction(conn, pipeline, f"{step}__dropped", partition, "__dropped")
+        conn.execute(_STATS_DDL)
+        conn.execute(f"DELETE FROM {STATS_TABLE} WHERE pipeline = ? AND step = ? AND _partition = ?",
+                     [pipeline, step, partition])
+        conn.execute(
+            f"INSERT INTO {STATS_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [pipeline, step, partition, stats.get("input_rows"), kept.num_rows,
+             sum(stats.get("drop_counts", {}).values()), json.dumps(stats.get("drop_counts", {})),
+             json.dumps(stats.get("metrics", {})), datetime.now(UTC)],
+        )
+
+
+def _replace_in_open_transaction(
+    conn: duckdb.DuckDBPyConnection, pipeline: str, table: str, partition: str, incoming: str
+) -> None:
+    target = table_name(pipeline, table)
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(pipeline)}")
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {target} AS "
+        f"SELECT CAST(NULL AS VARCHAR) AS _partition, * FROM {incoming} LIMIT 0"
+    )
+    _sync_columns(conn, target, incoming)
+    conn.execute(f"DELETE FROM {target} WHERE _partition = ?", [partition])
+    conn.execute(f"INSERT INTO {target} BY NAME SELECT ? AS _partition, * FROM {incoming}", [partition])
+
+
+def step_stats(conn: duckdb.DuckDBPyConnection, pipeline: str, partition: str) -> list[dict[str, Any]]:
+    """Per-step counts recorded for one partition, in write order."""
+    conn.execute(_STATS_DDL)
+    cursor = conn.execute(
+        f"SELECT step, input_rows, output_rows, dropped_rows, drop_counts, metrics FROM {STATS_TABLE} "
+        "WHERE pipeline = ? AND _partition = ? ORDER BY written_at",
+        [pipeline, partition],
+    )
+    names = [d[0] for d in cursor.description]
+    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    for row in rows:
+        row["drop_counts"] = json.loads(row["drop_counts"] or "{}")
+        row["metrics"] = json.loads(row["metrics"] or "{}")
+    return rows

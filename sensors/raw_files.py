@@ -1,0 +1,98 @@
+"""One sensor per pipeline: a new or changed file in its raw folder becomes a partition and a run.
+
+The cursor remembers, per file, its size, mtime and content hash. ``run_key`` is partition + hash, so an
+unchanged file never runs twice and a changed file runs again. A bad file never crashes the tick: it is
+reported in the tick log and the other files go on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import TYPE_CHECKING, Any
+
+from dagster import (
+    DefaultSensorStatus,
+    DynamicPartitionsDefinition,
+    RunRequest,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    sensor,
+)
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+
+from dataflow_assets.raw_reader import file_format, sha256_of
+
+if TYPE_CHECKING:
+    from dataflow_assets.spec import PipelineSpec
+
+FILES_KEY = "files"
+INVALID_KEY_CHARS = set(",[]\n\r\t")
+
+
+def _default_status() -> DefaultSensorStatus:
+    running = os.environ.get("DATAFLOW_SENSORS_RUNNING", "").lower() in ("1", "true", "yes")
+    return DefaultSensorStatus.RUNNING if running else DefaultSensorStatus.STOPPED
+
+
+def build_raw_file_sensor(
+    spec: PipelineSpec, job: UnresolvedAssetJobDefinition, partitions: DynamicPartitionsDefinition
+) -> SensorDefinition:
+    """The raw-folder sensor of one pipeline."""
+
+    @sensor(
+        name=f"{spec.name}__raw_files",
+        job=job,
+        minimum_interval_seconds=15,
+        required_resource_keys={FILES_KEY},
+        default_status=_default_status(),
+        description=f"Watches the raw folder of {spec.name} ({', '.join(spec.raw.formats)}): "
+        "a new or changed file becomes a partition and a run.",
+    )
+    def raw_files(context: SensorEvaluationContext) -> SensorResult | SkipReason:
+        folder = getattr(context.resources, FILES_KEY).raw_dir(spec.name)
+        if not folder.is_dir():
+            return SkipReason(f"raw folder {folder} does not exist yet")
+        seen: dict[str, Any] = json.loads(context.cursor) if context.cursor else {}
+        known = set(context.instance.get_dynamic_partitions(partitions.name or ""))
+        run_requests, new_keys, problems = [], [], []
+        for path in sorted(folder.iterdir()):
+            fmt = file_format(path)
+            if path.name.startswith(".") or fmt is None or fmt not in spec.raw.formats or not path.is_file():
+                continue
+            key = path.name
+            try:
+                if INVALID_KEY_CHARS & set(key):
+                    raise ValueError("file name has a character not allowed in a partition key (, [ ] or tab)")
+                stat = path.stat()
+                if stat.st_size == 0:
+                    raise ValueError("file is empty")
+                previous = seen.get(key, {})
+                if previous.get("size") == stat.st_size and previous.get("mtime_ns") == stat.st_mtime_ns:
+                    continue
+                digest = sha256_of(path)
+            except (OSError, ValueError) as exc:
+                problems.append(f"{path}: {exc}")
+                continue
+            seen[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest}
+            if previous.get("sha256") == digest:
+                continue
+            if key not in known:
+                new_keys.append(key)
+            run_requests.append(RunRequest(
+                run_key=f"{key}:{digest[:16]}", partition_key=key,
+                tags={"dataflow/content_sha256": digest, "dataflow/source": str(path)},
+            ))
+        for problem in problems:
+            context.log.error(f"skipped bad raw file {problem}")
+        skip = None if run_requests else ("; ".join(problems) or f"no new or changed files in {folder}")
+        return SensorResult(
+            run_requests=run_requests,
+            dynamic_partitions_requests=[partitions.build_add_request(new_keys)] if new_keys else [],
+            cursor=json.dumps(seen, sort_keys=True),
+            skip_reason=skip,
+        )
+
+    return raw_files

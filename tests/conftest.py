@@ -1,0 +1,61 @@
+"""Shared fixtures: a project layout in a temp folder, real DuckDB file, real Dagster instance."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from dagster import DagsterInstance, Definitions, ExecuteInProcessResult, instance_for_test
+from dagster_duckdb import DuckDBResource
+
+from dataflow_assets.definitions import build_definitions
+from dataflow_assets.factory import partitions_name
+from dataflow_assets.spec import PipelineSpec
+from resources.files import FileStoreResource
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "data" / "samples"
+
+
+@dataclass
+class Project:
+    """A throwaway project: raw folder, export folder, DuckDB warehouse and a Dagster instance."""
+
+    root: Path
+    instance: DagsterInstance
+
+    @property
+    def files(self) -> FileStoreResource:
+        return FileStoreResource(raw_root=str(self.root / "raw"), export_root=str(self.root / "out"))
+
+    @property
+    def warehouse(self) -> DuckDBResource:
+        return DuckDBResource(database=str(self.root / "warehouse.duckdb"))
+
+    def definitions(self, specs: list[PipelineSpec]) -> Definitions:
+        return build_definitions(specs, self.warehouse, self.files)
+
+    def add_raw(self, pipeline: str, name: str, content: bytes | str | Path) -> Path:
+        folder = self.files.raw_dir(pipeline)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / name
+        if isinstance(content, Path):
+            shutil.copyfile(content, target)
+        else:
+            target.write_bytes(content.encode() if isinstance(content, str) else content)
+        return target
+
+    def materialize(self, spec: PipelineSpec, partition: str) -> ExecuteInProcessResult:
+        if not self.instance.has_dynamic_partition(partitions_name(spec.name), partition):
+            self.instance.add_dynamic_partitions(partitions_name(spec.name), [partition])
+        job = self.definitions([spec]).resolve_job_def(f"{spec.name}_job")
+        return job.execute_in_process(partition_key=partition, instance=self.instance, raise_on_error=False)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Project]:
+    with instance_for_test() as instance:
+        yield Project(tmp_path, instance)

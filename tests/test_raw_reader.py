@@ -1,0 +1,91 @@
+"""Raw files: stable row ids, and bad input rejected with file, line and column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from dataflow_assets.raw_reader import RawFileError, read_raw
+from dataflow_assets.spec import RawSpec
+
+SPEC = RawSpec(columns={"text": "string"})
+
+
+def write(tmp_path: Path, name: str, content: bytes | str) -> Path:
+    path = tmp_path / name
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return path
+
+
+def test_jsonl_row_ids_are_line_numbers_and_extra_columns_pass(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.jsonl", '{"text": "one", "url": "u1"}\n\n{"text": "two"}\n')
+    batch = read_raw(path, SPEC)
+    assert batch.table.column("_row_id").to_pylist() == [1, 3]
+    assert batch.table.column("url").to_pylist() == ["u1", None]
+    assert len(batch.sha256) == 64
+
+
+def test_malformed_jsonl_line_names_file_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "bad.jsonl", '{"text": "ok"}\n{"text": "broken\n')
+    with pytest.raises(RawFileError) as err:
+        read_raw(path, SPEC)
+    assert str(err.value).startswith(f"{path}:2:10: invalid JSON")
+
+
+def test_missing_and_mistyped_required_columns(tmp_path: Path) -> None:
+    with pytest.raises(RawFileError, match=r"a.jsonl:2: record lacks required column 'text'"):
+        read_raw(write(tmp_path, "a.jsonl", '{"text": "x"}\n{"body": "y"}\n'), SPEC)
+    with pytest.raises(RawFileError, match=r"b.jsonl:1: column 'text' must be string, got int"):
+        read_raw(write(tmp_path, "b.jsonl", '{"text": 5}\n'), SPEC)
+    with pytest.raises(RawFileError, match=r"c.jsonl:1:1: expected a JSON object, got list"):
+        read_raw(write(tmp_path, "c.jsonl", "[1, 2]\n"), SPEC)
+
+
+def test_invalid_utf8_is_replaced_or_rejected(tmp_path: Path) -> None:
+    path = write(tmp_path, "u.jsonl", b'{"text": "ok"}\n{"text": "caf\xe9 au lait"}\n')
+    batch = read_raw(path, SPEC)
+    assert batch.table.column("text").to_pylist() == ["ok", "caf\ufffd au lait"]
+    assert batch.replaced_lines == [2]
+    with pytest.raises(RawFileError, match=r"u.jsonl:2:14: invalid UTF-8 byte 0xe9"):
+        read_raw(path, RawSpec(columns={"text": "string"}, encoding_errors="error"))
+
+
+def test_empty_and_whitespace_files_are_rejected(tmp_path: Path) -> None:
+    for name, content in (("e.jsonl", ""), ("w.jsonl", "  \n\n")):
+        with pytest.raises(RawFileError, match="file is empty"):
+            read_raw(write(tmp_path, name, content), SPEC)
+
+
+def test_csv_rows_numbers_and_ragged_rows(tmp_path: Path) -> None:
+    spec = RawSpec(columns={"text": "string", "score": "number"})
+    ok = read_raw(write(tmp_path, "a.csv", 'text,score\n"multi\nline",1.5\nplain,2\n'), spec)
+    assert ok.table.column("_row_id").to_pylist() == [2, 4]
+    assert ok.table.column("score").to_pylist() == [1.5, 2.0]
+    with pytest.raises(RawFileError, match=r"b.csv:3: expected 2 fields \(header\), got 3"):
+        read_raw(write(tmp_path, "b.csv", "text,score\nx,1\ny,2,3\n"), spec)
+    with pytest.raises(RawFileError, match=r"c.csv:2: column 'score' must be number, got 'high'"):
+        read_raw(write(tmp_path, "c.csv", "text,score\nx,high\n"), spec)
+
+
+def test_parquet_schema_is_checked(tmp_path: Path) -> None:
+    good = tmp_path / "g.parquet"
+    pq.write_table(pa.table({"text": ["a", "b"], "n": [1, 2]}), good)
+    assert read_raw(good, SPEC).table.column("_row_id").to_pylist() == [1, 2]
+    bad = tmp_path / "b.parquet"
+    pq.write_table(pa.table({"body": ["a"]}), bad)
+    with pytest.raises(RawFileError, match=r"b.parquet: Parquet schema lacks required column 'text'"):
+        read_raw(bad, SPEC)
+    wrong = tmp_path / "w.parquet"
+    pq.write_table(pa.table({"text": [1, 2]}), wrong)
+    with pytest.raises(RawFileError, match=r"column 'text' must be string, Parquet type is int64"):
+        read_raw(wrong, SPEC)
+
+
+def test_unsupported_format(tmp_path: Path) -> None:
+    with pytest.raises(RawFileError, match="unsupported format '.txt'"):
+        read_raw(write(tmp_path, "a.txt", "hello"), SPEC)
+    with pytest.raises(RawFileError, match="this pipeline takes"):
+        read_raw(write(tmp_path, "a.csv", "text\nx\n"), RawSpec(formats=["jsonl"], columns={"text": "string"}))

@@ -1,0 +1,49 @@
+"""Partition writes are one transaction: a re-run replaces, a failed write leaves the old rows intact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from resources.warehouse import read_partition, replace_partition, replace_step_output, step_stats
+
+
+def rows(texts: list[str]) -> pa.Table:
+    return pa.table({"text": texts, "_row_id": pa.array(range(1, len(texts) + 1), pa.int64())})
+
+
+def test_rewrite_replaces_never_duplicates(tmp_path: Path) -> None:
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    replace_partition(conn, "p", "raw", "a", rows(["x", "y"]))
+    replace_partition(conn, "p", "raw", "b", rows(["z"]))
+    replace_partition(conn, "p", "raw", "a", rows(["x2", "y2", "w2"]))
+    assert read_partition(conn, "p", "raw", "a").column("text").to_pylist() == ["x2", "y2", "w2"]
+    assert conn.sql("SELECT count(*) FROM p.raw").fetchall()[0][0] == 4
+
+
+def test_failed_write_keeps_previous_contents(tmp_path: Path) -> None:
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    replace_step_output(conn, "p", "s", "a", rows(["keep"]), None, {"input_rows": 1})
+    bad_dropped = pa.table({"text": ["d"], "_row_id": ["not-a-number"]})
+    replace_step_output(conn, "p", "s", "b", rows(["other"]), rows(["d"]), {"input_rows": 2})
+    with pytest.raises(duckdb.ConversionException):  # kept rows are written first, then this insert fails
+        replace_step_output(conn, "p", "s", "a", rows(["new"]), bad_dropped, {"input_rows": 1})
+    assert read_partition(conn, "p", "s", "a").column("text").to_pylist() == ["keep"]
+    assert [s["input_rows"] for s in step_stats(conn, "p", "a")] == [1]
+
+
+def test_new_output_columns_are_added(tmp_path: Path) -> None:
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    replace_partition(conn, "p", "s", "a", rows(["x"]))
+    replace_partition(conn, "p", "s", "b", rows(["y"]).append_column("score", pa.array([0.5])))
+    assert read_partition(conn, "p", "s", "b").column("score").to_pylist() == [0.5]
+    assert read_partition(conn, "p", "s", "a").column("score").to_pylist() == [None]
+
+
+def test_reading_a_missing_table_says_what_to_do(tmp_path: Path) -> None:
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    with pytest.raises(LookupError, match="materialize it first"):
+        read_partition(conn, "p", "nothing", "a")
