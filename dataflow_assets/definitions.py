@@ -1,38 +1,6 @@
-"""The single Dagster entry point: every pipeline spec built by the factory, with its resources."""
-
-from __future__ import annotations
-
-import os
-
-from dagster import Definitions
-from dagster_duckdb import DuckDBResource
+"""The single Dagster entry point (workspace.yaml, [tool.dg]): every pipeline spec built by the factory."""
 
 from dataflow_assets.catalog import load_all_specs
-from dataflow_assets.factory import FILES_KEY, WAREHOUSE_KEY, PipelineDefinitions, build_pipeline
-from dataflow_assets.spec import PipelineSpec
-from resources.files import FileStoreResource, file_store_from_env
-
-DEFAULT_WAREHOUSE = "data/warehouse/dataflow.duckdb"
-
-
-def warehouse_from_env() -> DuckDBResource:
-    """The DuckDB warehouse at ``DATAFLOW_WAREHOUSE`` (default data/warehouse/dataflow.duckdb)."""
-    return DuckDBResource(database=os.environ.get("DATAFLOW_WAREHOUSE", DEFAULT_WAREHOUSE))
-
-
-def build_definitions(
-    specs: list[PipelineSpec],
-    warehouse: DuckDBResource | None = None,
-    files: FileStoreResource | None = None,
-) -> Definitions:
-    """Definitions for the given specs and resources (the env-configured ones by default)."""
-    pipelines: list[PipelineDefinitions] = [build_pipeline(spec) for spec in specs]
-    return Definitions(
-        assets=[a for p in pipelines for a in p.assets],
-        jobs=[p.job for p in pipelines],
-        sensors=[p.sensor for p in pipelines],
-        resources={WAREHOUSE_KEY: warehouse or warehouse_from_env(), FILES_KEY: files or file_store_from_env()},
-    )
-
+from dataflow_assets.project import build_definitions
 
 defs = build_definitions(load_all_specs())

@@ -7,10 +7,13 @@ import sys
 
 from dagster import DagsterInstance
 
-from dataflow_assets.definitions import defs, warehouse_from_env
+from dataflow_assets.definitions import defs
 from dataflow_assets.factory import partitions_name
+from dataflow_assets.project import warehouse_from_env
+from dataflow_assets.runner import failure_messages
 from resources.files import file_store_from_env
-from resources.warehouse import connect, step_stats
+from resources.step_store import step_stats
+from resources.warehouse import connect
 
 
 def main(pipeline: str, partition: str) -> int:
@@ -22,9 +25,8 @@ def main(pipeline: str, partition: str) -> int:
         instance.add_dynamic_partitions(spec_partitions, [partition])
     result = job.execute_in_process(partition_key=partition, instance=instance, raise_on_error=False)
     if not result.success:
-        for event in result.get_step_failure_events():
-            error = event.step_failure_data.error
-            print(f"step {event.step_key} failed: {error.message if error else '?'}", file=sys.stderr)
+        for message in failure_messages(result):
+            print(f"failed: {message}", file=sys.stderr)
         return 1
     with connect(warehouse_from_env()) as conn:
         rows = step_stats(conn, pipeline, partition)

@@ -24,9 +24,10 @@ from dataflow_assets.export import write_export
 from dataflow_assets.metadata import markdown_preview, step_metadata
 from dataflow_assets.raw_reader import read_raw
 from dataflow_assets.spec import PipelineSpec, StepSpec
-from operators.base import OperatorContext
+from operators.base import OperatorContext, OperatorKind
 from operators.registry import get_operator
-from resources.warehouse import connect, read_partition, replace_step_output, step_stats
+from resources.step_store import read_step_input, step_stats, write_step_output
+from resources.warehouse import connect
 from sensors.raw_files import build_raw_file_sensor
 
 WAREHOUSE_KEY = "duckdb"
@@ -71,7 +72,6 @@ def build_pipeline(spec: PipelineSpec) -> PipelineDefinitions:
     job = define_asset_job(
         name=f"{spec.name}_job",
         selection=AssetSelection.groups(spec.name),
-        partitions_def=partitions,
         executor_def=in_process_executor,
         description=f"Materialize every step of {spec.name} for one raw batch.",
     )
@@ -97,7 +97,7 @@ def _raw_asset(spec: PipelineSpec, partitions: DynamicPartitionsDefinition) -> A
             context.log.warning(f"{path}: invalid UTF-8 replaced with U+FFFD on lines {batch.replaced_lines[:20]}")
         with connect(getattr(context.resources, WAREHOUSE_KEY)) as conn:
             stats = {"input_rows": batch.table.num_rows}
-            replace_step_output(conn, spec.name, "raw", context.partition_key, batch.table, None, stats)
+            write_step_output(conn, spec.name, "raw", context.partition_key, batch.table, None, stats)
         metadata = step_metadata(batch.table, None, {}, {})
         metadata |= {"source": MetadataValue.path(str(path)), "sha256": batch.sha256,
                      "size_bytes": batch.size_bytes, "utf8_replaced_lines": len(batch.replaced_lines)}
@@ -113,6 +113,7 @@ def _step_asset(
     key = asset_key(spec, step.name)
     checks = step_checks(step)
     needs = set(getattr(op_cls, "requires", ()))
+    stores_only_drops = op_cls.kind == OperatorKind.FILTER and not op_cls.outputs
     description = (step.description or op_cls.description or step.op) + f"\n\nOperator `{step.op}` ({op_cls.kind})."
 
     @asset(
@@ -132,7 +133,7 @@ def _step_asset(
     def run_step(context: AssetExecutionContext) -> MaterializeResult:
         partition = context.partition_key
         with connect(getattr(context.resources, WAREHOUSE_KEY)) as conn:
-            batch = read_partition(conn, spec.name, upstream, partition)
+            batch = read_step_input(conn, spec.name, upstream, partition)
         operator = op_cls(step.config, step.inputs, step.outputs)
         ctx = OperatorContext(
             pipeline=spec.name, step=step.name, partition=partition, log=context.log,
@@ -141,7 +142,8 @@ def _step_asset(
         result = operator.run(batch, ctx)
         stats = {"input_rows": batch.num_rows, "drop_counts": result.drop_counts, "metrics": result.metrics}
         with connect(getattr(context.resources, WAREHOUSE_KEY)) as conn:
-            replace_step_output(conn, spec.name, step.name, partition, result.table, result.dropped, stats)
+            write_step_output(conn, spec.name, step.name, partition, result.table, result.dropped, stats,
+                              view_of=upstream if stores_only_drops else None)
         outcome = StepOutcome(result.table, batch.num_rows, result.drop_counts, result.metrics)
         return MaterializeResult(
             metadata=step_metadata(result.table, batch.num_rows, result.drop_counts, result.metrics),
@@ -166,7 +168,7 @@ def _export_asset(spec: PipelineSpec, upstream: str, partitions: DynamicPartitio
     def export(context: AssetExecutionContext) -> MaterializeResult:
         partition = context.partition_key
         with connect(getattr(context.resources, WAREHOUSE_KEY)) as conn:
-            table = read_partition(conn, spec.name, upstream, partition)
+            table = read_step_input(conn, spec.name, upstream, partition)
             order = {name: i for i, name in enumerate(["raw", *(s.name for s in spec.steps)])}
             stats = sorted((row for row in step_stats(conn, spec.name, partition) if row["step"] in order),
                            key=lambda row: order[row["step"]])

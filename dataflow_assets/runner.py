@@ -9,14 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dagster import DagsterInstance
+from dagster import DagsterInstance, ExecuteInProcessResult
 from dagster_duckdb import DuckDBResource
 
-from dataflow_assets.definitions import build_definitions
 from dataflow_assets.factory import partitions_name
+from dataflow_assets.project import build_definitions
 from dataflow_assets.spec_loader import load_spec
 from resources.files import FileStoreResource
-from resources.warehouse import connect, step_stats
+from resources.step_store import step_stats
+from resources.warehouse import connect
 
 
 class PipelineRunError(RuntimeError):
@@ -36,6 +37,18 @@ class RunSummary:
     def exported_rows(self) -> int:
         """Rows in the final export."""
         return self.steps[-1]["output_rows"] if self.steps else 0
+
+
+def failure_messages(result: ExecuteInProcessResult) -> list[str]:
+    """The message of each failed step's own error, under Dagster's wrappers (``RawFileError: path:line:col: ...``)."""
+    messages = []
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        while error is not None and error.cls_name.startswith("Dagster") and error.cause is not None:
+            error = error.cause
+        if error is not None:
+            messages.append(f"{error.cls_name}: {error.message.strip()}")
+    return messages
 
 
 def _stage_input(source: Path, raw_dir: Path) -> Path:
@@ -63,15 +76,13 @@ def run_spec(
         database = DuckDBResource(database=str(Path(warehouse).resolve() if warehouse else tmp / "run.duckdb"))
         defs = build_definitions([spec], database, files)
         partition = source.name
-        with DagsterInstance.local_temp(str(tmp / "dagster_home")) as instance:
+        with DagsterInstance.ephemeral() as instance:  # in-memory run storage: no per-event fsync
             instance.add_dynamic_partitions(partitions_name(spec.name), [partition])
             result = defs.resolve_job_def(f"{spec.name}_job").execute_in_process(
                 partition_key=partition, instance=instance, raise_on_error=False
             )
             if not result.success:
-                failures = [e.step_failure_data.error for e in result.get_step_failure_events()]
-                messages = [f"{e.cls_name}: {e.message.strip()}" for e in failures if e is not None]
-                raise PipelineRunError("\n".join(messages) or "run failed")
+                raise PipelineRunError("\n".join(failure_messages(result)) or "run failed")
         with connect(database) as conn:
             steps = step_stats(conn, spec.name, partition)
         outputs = _copy_outputs(files.export_dir(spec.name), Path(partition).stem, Path(out) if out else None)

@@ -9,10 +9,15 @@ from operators.base import Operator
 
 _REGISTRY: dict[str, type[Operator]] = {}
 _BUILTIN_MODULES = (
-    "operators.text.refiners",
-    "operators.text.rule_filters",
-    "operators.text.quality_filters",
     "operators.text.dedup",
+    "operators.text.quality_filters",
+    "operators.text.quality_lexical",
+    "operators.text.refiners_chars",
+    "operators.text.refiners_lexical",
+    "operators.text.refiners_markup",
+    "operators.text.rule_filters",
+    "operators.text.rule_filters_lines",
+    "operators.text.rule_filters_words",
 )
 OperatorT = TypeVar("OperatorT", bound=type[Operator])
 

@@ -7,24 +7,13 @@ duplicates, and a failed write leaves the previous contents intact.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
 from dagster_duckdb import DuckDBResource
-
-STATS_TABLE = '"_dataflow"."step_stats"'
-_STATS_DDL = f"""
-CREATE SCHEMA IF NOT EXISTS "_dataflow";
-CREATE TABLE IF NOT EXISTS {STATS_TABLE} (
-    pipeline VARCHAR, step VARCHAR, _partition VARCHAR, input_rows BIGINT, output_rows BIGINT,
-    dropped_rows BIGINT, drop_counts JSON, metrics JSON, written_at TIMESTAMPTZ
-)"""
 
 
 def quote(identifier: str) -> str:
@@ -108,36 +97,10 @@ def replace_partition(
 ) -> None:
     """Replace one partition of a table with ``rows`` in a single transaction."""
     with registered(conn, {"__incoming": rows}), transaction(conn):
-        _replace_in_open_transaction(conn, pipeline, table, partition, "__incoming")
+        replace_in_open_transaction(conn, pipeline, table, partition, "__incoming")
 
 
-def replace_step_output(
-    conn: duckdb.DuckDBPyConnection,
-    pipeline: str,
-    step: str,
-    partition: str,
-    kept: pa.Table,
-    dropped: pa.Table | None,
-    stats: Mapping[str, Any],
-) -> None:
-    """Write a step's kept rows, dropped rows and stats for one partition, all in one transaction."""
-    incoming = {"__kept": kept} | ({"__dropped": dropped} if dropped is not None else {})
-    with registered(conn, incoming), transaction(conn):
-        _replace_in_open_transaction(conn, pipeline, step, partition, "__kept")
-        if dropped is not None:
-            _replace_in_open_transaction(conn, pipeline, f"{step}__dropped", partition, "__dropped")
-        conn.execute(_STATS_DDL)
-        conn.execute(f"DELETE FROM {STATS_TABLE} WHERE pipeline = ? AND step = ? AND _partition = ?",
-                     [pipeline, step, partition])
-        conn.execute(
-            f"INSERT INTO {STATS_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [pipeline, step, partition, stats.get("input_rows"), kept.num_rows,
-             sum(stats.get("drop_counts", {}).values()), json.dumps(stats.get("drop_counts", {})),
-             json.dumps(stats.get("metrics", {})), datetime.now(UTC)],
-        )
-
-
-def _replace_in_open_transaction(
+def replace_in_open_transaction(
     conn: duckdb.DuckDBPyConnection, pipeline: str, table: str, partition: str, incoming: str
 ) -> None:
     target = table_name(pipeline, table)
@@ -149,19 +112,3 @@ def _replace_in_open_transaction(
     _sync_columns(conn, target, incoming)
     conn.execute(f"DELETE FROM {target} WHERE _partition = ?", [partition])
     conn.execute(f"INSERT INTO {target} BY NAME SELECT ? AS _partition, * FROM {incoming}", [partition])
-
-
-def step_stats(conn: duckdb.DuckDBPyConnection, pipeline: str, partition: str) -> list[dict[str, Any]]:
-    """Per-step counts recorded for one partition, in write order."""
-    conn.execute(_STATS_DDL)
-    cursor = conn.execute(
-        f"SELECT step, input_rows, output_rows, dropped_rows, drop_counts, metrics FROM {STATS_TABLE} "
-        "WHERE pipeline = ? AND _partition = ? ORDER BY written_at",
-        [pipeline, partition],
-    )
-    names = [d[0] for d in cursor.description]
-    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    for row in rows:
-        row["drop_counts"] = json.loads(row["drop_counts"] or "{}")
-        row["metrics"] = json.loads(row["metrics"] or "{}")
-    return rows

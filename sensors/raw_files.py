@@ -5,11 +5,9 @@ unchanged file never runs twice and a changed file runs again. A bad file never 
 reported in the tick log and the other files go on.
 """
 
-from __future__ import annotations
-
 import json
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dagster import (
     DefaultSensorStatus,
@@ -24,11 +22,9 @@ from dagster import (
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from dataflow_assets.raw_reader import file_format, sha256_of
+from dataflow_assets.spec import PipelineSpec
+from resources.files import FileStoreResource
 
-if TYPE_CHECKING:
-    from dataflow_assets.spec import PipelineSpec
-
-FILES_KEY = "files"
 INVALID_KEY_CHARS = set(",[]\n\r\t")
 
 
@@ -46,13 +42,12 @@ def build_raw_file_sensor(
         name=f"{spec.name}__raw_files",
         job=job,
         minimum_interval_seconds=15,
-        required_resource_keys={FILES_KEY},
         default_status=_default_status(),
         description=f"Watches the raw folder of {spec.name} ({', '.join(spec.raw.formats)}): "
         "a new or changed file becomes a partition and a run.",
     )
-    def raw_files(context: SensorEvaluationContext) -> SensorResult | SkipReason:
-        folder = getattr(context.resources, FILES_KEY).raw_dir(spec.name)
+    def raw_files(context: SensorEvaluationContext, files: FileStoreResource) -> SensorResult | SkipReason:
+        folder = files.raw_dir(spec.name)
         if not folder.is_dir():
             return SkipReason(f"raw folder {folder} does not exist yet")
         seen: dict[str, Any] = json.loads(context.cursor) if context.cursor else {}

@@ -11,8 +11,8 @@ import pytest
 from dagster import DagsterInstance, Definitions, ExecuteInProcessResult, instance_for_test
 from dagster_duckdb import DuckDBResource
 
-from dataflow_assets.definitions import build_definitions
 from dataflow_assets.factory import partitions_name
+from dataflow_assets.project import build_definitions
 from dataflow_assets.spec import PipelineSpec
 from resources.files import FileStoreResource
 

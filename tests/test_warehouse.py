@@ -8,7 +8,8 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from resources.warehouse import read_partition, replace_partition, replace_step_output, step_stats
+from resources.step_store import step_stats, write_step_output
+from resources.warehouse import read_partition, replace_partition
 
 
 def rows(texts: list[str]) -> pa.Table:
@@ -26,11 +27,11 @@ def test_rewrite_replaces_never_duplicates(tmp_path: Path) -> None:
 
 def test_failed_write_keeps_previous_contents(tmp_path: Path) -> None:
     conn = duckdb.connect(str(tmp_path / "w.duckdb"))
-    replace_step_output(conn, "p", "s", "a", rows(["keep"]), None, {"input_rows": 1})
+    write_step_output(conn, "p", "s", "a", rows(["keep"]), None, {"input_rows": 1})
     bad_dropped = pa.table({"text": ["d"], "_row_id": ["not-a-number"]})
-    replace_step_output(conn, "p", "s", "b", rows(["other"]), rows(["d"]), {"input_rows": 2})
+    write_step_output(conn, "p", "s", "b", rows(["other"]), rows(["d"]), {"input_rows": 2})
     with pytest.raises(duckdb.ConversionException):  # kept rows are written first, then this insert fails
-        replace_step_output(conn, "p", "s", "a", rows(["new"]), bad_dropped, {"input_rows": 1})
+        write_step_output(conn, "p", "s", "a", rows(["new"]), bad_dropped, {"input_rows": 1})
     assert read_partition(conn, "p", "s", "a").column("text").to_pylist() == ["keep"]
     assert [s["input_rows"] for s in step_stats(conn, "p", "a")] == [1]
 

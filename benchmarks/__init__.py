@@ -1,0 +1,1 @@
+"""Benchmarks and the deterministic synthetic corpus they run on (``python -m benchmarks.corpus``)."""

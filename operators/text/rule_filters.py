@@ -1,0 +1,250 @@
+"""DataFlow's rule-based text filters (pattern and character rules), vectorised over whole columns.
+
+Same names, parameters, defaults and keep/drop rules as ``dataflow.operators.general_text`` (its
+``rule_based_filter.py``). As there, a null or empty text is always dropped (reason ``empty_text``).
+Word-based filters live in ``rule_filters_words``, line-based ones in ``rule_filters_lines``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field, field_validator
+
+from operators.base import OperatorConfig
+from operators.registry import register
+from operators.text.columns import char_lengths, count_regex, filled, matches_regex, to_numpy
+from operators.text.rule_filters_common import EMPTY, NON_WS, WS, Checks, RuleFilter, empty_rows
+from operators.text.rule_filters_scan import ByteScan
+
+
+@register
+class ColonEndFilter(RuleFilter):
+    """Drop texts ending with a colon (an unfinished question or lead-in)."""
+
+    name: ClassVar[str] = "ColonEndFilter"
+    description = "Drops texts that end with ':' (incomplete questions or lead-ins) and empty texts."
+
+    def checks(self, text: pa.ChunkedArray) -> Checks:
+        colon = to_numpy(pc.ends_with(filled(text), ":")).astype(bool)
+        return [(empty_rows(text), EMPTY), (colon, "colon_end")]
+
+
+class SentenceNumberConfig(OperatorConfig):
+    min_sentences: int = Field(3, description="Fewest sentences a kept text may have.")
+    max_sentences: int = Field(7500, description="Most sentences a kept text may have.")
+
+
+@register
+class SentenceNumberFilter(RuleFilter):
+    """Keep texts whose sentence count lies in [min_sentences, max_sentences]."""
+
+    name: ClassVar[str] = "SentenceNumberFilter"
+    description = "Keeps texts whose number of sentences (split on . ! ? and newlines) is within a range."
+    Config = SentenceNumberConfig
+
+    def checks(self, text: pa.ChunkedArray) -> Checks:
+        # DataFlow counts findall(r"\b[^.!?\n]+[.!?]*"): one match per run of non-terminator
+        # characters that holds a word character. Count those runs from the bytes.
+        scan = ByteScan(text)
+        data = scan.data
+        terminator = (data == 46) | (data == 33) | (data == 63) | (data == 10)
+        segment_start = np.zeros(len(data), dtype=bool)
+        segment_start[scan.row_starts] = True
+        after = np.flatnonzero(terminator) + 1
+        segment_start[after[after < len(data)]] = True
+        starts = np.flatnonzero(segment_start)
+        count = scan.per_row(starts, scan.any_in_spans(scan.word, starts))
+        config = self.config
+        return [
+            (empty_rows(text), EMPTY),
+            (count < config.min_sentences, "sentence_count_below_min"),
+            (count > config.max_sentences, "sentence_count_above_max"),
+        ]
+
+
+@register
+class ContentNullFilter(RuleFilter):
+    """Drop null, empty and whitespace-only texts."""
+
+    name: ClassVar[str] = "ContentNullFilter"
+    description = "Drops null, empty and whitespace-only texts."
+
+    def checks(self, text: pa.ChunkedArray) -> Checks:
+        return [(~matches_regex(text, NON_WS), EMPTY)]
+
+
+_HTML_ENTITIES = "nbsp|lt|gt|amp|quot|apos|hellip|ndash|mdash|lsquo|rsquo|ldquo|rdquo"
+
+
+@register
+class HtmlEntityFilter(RuleFilter):
+    """Drop texts containing an HTML entity such as ``&nbsp;`` or ``&amp`` (also full-width ＆ or ；)."""
+
+    name: ClassVar[str] = "HtmlEntityFilter"
+    description = "Drops texts that contain HTML entities (&nbsp, &lt, &amp, &mdash, ...; half- or full-width)."
+
+    def checks(self, text: pa.ChunkedArray) -> Checks:
+        # DataFlow also lists "&nbsp;" etc., but the bare "&nbsp" it lists covers those.
+        entity = matches_regex(text, f"[&＆](?:{_HTML_ENTITIES})")
+        return [(empty_rows(text), EMPTY), (entity, "html_entity")]
+
+
+_ID_TERMS = (
+    r"(?i)身{s}份|id{s}number{s}|identification|identity|{s}ID{s}No{s}|id{s}card{s}|NRIC{s}number{s}"
+    r"|IC{s}number{s}|resident{s}registration{s}|I.D.{s}Number{s}"
+).replace("{s}", WS + "{0,10}")
+
+
+class IDCardConfig(OperatorConfig):
+    threshold: int = Field(3, description="Drop a text with at least this many identity-document terms.")
+
+
+@register
+class IDCardFilter(RuleFilter):
+    """Drop texts mentioning identity-document terms (ID number, 身份, NRIC, ...) threshold times or more."""
+
+    name: ClassVar[str] = "IDCardFilter"
+    description = "Drops texts with many identity-document terms (ID number, ID card, NRIC, 身份, ...)."
+    Config = IDCardConfig
+
+    def checks(self, text: pa.ChunkedArray) -> Checks:
+        terms = count_regex(text, _ID_TERMS)
+        return [(empty_rows(text), EMPTY), (terms >= self.config.threshold, "id_card")]
+
+
+_SPECIAL = (
+    r"u200e|&#247;|\? :|[�□]|\{/U\}"
+    r"|U\+26[0-F][0-D]|U\+273[3-4]|U\+1F[3-6][0-4][0-F]|U\+1F6[8-F][0-F]"
+)
+
+
+@register
+class SpecialCharacterFilter(RuleFilter):
+    """Drop texts with garbage markers: U+FFFD, □, '{/U}', '&#247;', literal 'u200e' or 'U+26xx' codes."""
+
+    name: ClassVar[str] = "SpecialCharacterFilter"
+    description = "Drops texts with special-character garbage (U+FFFD, □, escaped code points like U+1F600)."
+
+    def checks(self, text: pa.ChunkedArray) -> Checks:
+        special = matches_regex(text, _SPECIAL)
+        return [(empty_rows(text), EMPTY), (special, "special_character")]
+
+
+class WatermarkConfig(OperatorConfig):
+    watermarks: list[str] = Field(
+        default_factory=lambda: ["Copyright", "Watermark", "Confidential"],
+        min_length=1,
+        description="Case-sensitive patterns (RE2 regex, as DataFlow joins them with '|'); any match drops.",
+    )
+
+    @field_validator("watermarks")
+    @classmethod
+    def _compiles(cls, value: list[str]) -> list[str]:
+        try:
+            pc.match_substring_regex(pa.array([""]), "|".join(value))
+        except pa.ArrowInvalid as exc:
+            raise ValueError(f"watermarks do not form a valid RE2 pattern: {exc}") from exc
+        return value
+
+
+@register
+class WatermarkFilter(RuleFilter):
+    """Drop texts that contain any of the watermark patterns."""
+
+    name: ClassVar[str] = "WatermarkFilter"
+    description = "Drops texts containing watermark words (default: Copyright, Watermark, Confidential)."
+    Config = WatermarkConfig
+
+    def checks(self, text: pa.ChunkedArray) -> Checks:
+        marked = matches_regex(text, "|".join(self.config.watermarks))
+        return [(empty_rows(text), EMPTY), (marked, "watermark")]
+
+
+class CurlyBracketConfig(OperatorConfig):
+    threshold: float = Field(0.025, description="Keep a text while ('{' + '}') count / characters is below this.")
+
+
+@register
+class CurlyBracketFilter(RuleFilter):
+    """Drop texts whose share of curly brackets reaches the threshold (code, templates)."""
+
+    name: ClassVar[str] = "CurlyBracketFilter"
+    description = "Drops texts where curly brackets make up threshold or more of the characters."
+    Config = CurlyBracketConfig
+
+    def checks(self, text: pa.ChunkedArray) -> Checks:
+        scan = ByteScan(text)
+        brackets = scan.per_row(np.flatnonzero((scan.data == 123) | (scan.data == 125)))
+        length = char_lengths(text)
+        ratio = brackets / np.maximum(length, 1)
+        return [
+            (length == 0, EMPTY),
+            (ratio >= self.config.threshold, "curly_bracket_ratio_above_max"),
+        ]
+
+
+class LoremIpsumConfig(OperatorConfig):
+    threshold: float = Field(3e-8, description="Keep a text while 'lorem ipsum' count / characters is at most this.")
+
+
+@register
+class LoremIpsumFilter(RuleFilter):
+    """Drop placeholder texts: 'lorem ipsum' (any case) occurring above threshold per character."""
+
+    name: ClassVar[str] = "LoremIpsumFilter"
+    description = "Drops texts containing 'lorem ipsum' placeholder text (any case)."
+    Config = LoremIpsumConfig
+
+    def checks(self, text: pa.ChunkedArray) -> Checks:
+        length = char_lengths(text)
+        ratio = count_regex(text, "lorem ipsum", ignore_case=True) / np.maximum(length, 1)
+        return [(length == 0, EMPTY), (ratio > self.config.threshold, "lorem_ipsum")]
+
+
+class CharNumberConfig(OperatorConfig):
+    threshold: int = Field(100, description="Fewest characters (whitespace excluded) a kept text may have.")
+
+
+@register
+class CharNumberFilter(RuleFilter):
+    """Keep texts with at least threshold characters once whitespace is removed."""
+
+    name: ClassVar[str] = "CharNumberFilter"
+    description = "Keeps texts with at least threshold non-whitespace characters."
+    Config = CharNumberConfig
+
+    def checks(self, text: pa.ChunkedArray) -> Checks:
+        # DataFlow: len(text.strip() minus ' ', '\n', '\t'). Other whitespace (\r, \xa0, ...) counts
+        # unless it sits in the leading/trailing run that strip() removes.
+        scan = ByteScan(text)
+        data = scan.data
+        plain = (data == 32) | (data == 9) | (data == 10)
+        count = char_lengths(text) - scan.per_row(np.flatnonzero(plain))
+        other = np.flatnonzero(scan.space & ~plain & scan.char_start)
+        if len(other):
+            first, last = scan.row_span(*scan.words)
+            row = scan.row_of(other)
+            in_edge = (other < first[row]) | (other >= last[row])
+            count -= scan.per_row(other[in_edge])
+        return [
+            (empty_rows(text), EMPTY),
+            (count < self.config.threshold, "char_count_below_min"),
+        ]
+
+
+__all__ = [
+    "CharNumberFilter",
+    "ColonEndFilter",
+    "ContentNullFilter",
+    "CurlyBracketFilter",
+    "HtmlEntityFilter",
+    "IDCardFilter",
+    "LoremIpsumFilter",
+    "SentenceNumberFilter",
+    "SpecialCharacterFilter",
+    "WatermarkFilter",
+]

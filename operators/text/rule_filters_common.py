@@ -1,0 +1,80 @@
+"""Shared pieces of the rule-based filters: the ``RuleFilter`` base, whitespace classes, helpers."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from operators.base import Filter, OperatorContext, Verdict
+from operators.text.columns import TextColumn, char_lengths, filled, to_numpy
+from operators.text.rule_filters_scan import ByteScan
+
+# Python's ``str.isspace`` set as an RE2 class body (RE2's own ``\s`` is ASCII-only and lacks \v).
+WS_NO_NL = r"\t\x0b\x0c\r\x1c-\x1f\x85\p{Z}"
+WS = r"[\n" + WS_NO_NL + "]"
+NON_WS = r"[^\n" + WS_NO_NL + "]"
+
+EMPTY = "empty_text"
+SLICE_BYTES = 8 << 20
+
+Checks = list[tuple[np.ndarray, str]]
+
+
+def empty_rows(text: TextColumn) -> np.ndarray:
+    """Rows whose text is null or ``""`` (DataFlow's ``if text:`` is false and the row is dropped)."""
+    return char_lengths(text) == 0
+
+
+def python_lower(text: TextColumn) -> pa.ChunkedArray:
+    """``str.lower`` of each row, nulls as ``""``: Arrow's lowercasing plus Python's İ -> i̇ mapping."""
+    column = filled(text)
+    if (ByteScan(column).data == 0xC4).any():  # U+0130 is UTF-8 C4 B0
+        column = pc.replace_substring(column, "\u0130", "i\u0307")
+    return pc.utf8_lower(column)
+
+
+def decide(num_rows: int, checks: Checks) -> Verdict:
+    """Drop a row for the first check whose mask is True there; keep rows no check hits."""
+    keep = np.ones(num_rows, dtype=bool)
+    reason = np.full(num_rows, None, dtype=object)
+    for drop, why in checks:
+        hit = keep & np.asarray(drop, dtype=bool)
+        reason[hit] = why
+        keep &= ~hit
+    return Verdict(keep=keep, reason=reason)
+
+
+def text_slices(text: pa.ChunkedArray) -> Iterator[pa.ChunkedArray]:
+    """Consecutive row slices of about ``SLICE_BYTES`` of text each (a longer row gets its own)."""
+    slice_bytes = SLICE_BYTES
+    ends = np.cumsum(to_numpy(pc.binary_length(filled(text))).astype(np.int64))
+    start = 0
+    while start < len(text):
+        before = ends[start - 1] if start else 0
+        stop = max(int(np.searchsorted(ends, before + slice_bytes, side="right")), start + 1)
+        yield text.slice(start, stop - start)
+        start = stop
+
+
+class RuleFilter(Filter):
+    """A rule filter on one text column, judged slice by slice to bound memory and stay in cache."""
+
+    inputs = ("text",)
+
+    @abstractmethod
+    def checks(self, text: pa.ChunkedArray) -> Checks:
+        """Drop masks with their reasons, first match wins, for one slice of the text column."""
+
+    def verdict(self, batch: pa.Table, ctx: OperatorContext) -> Verdict:
+        """Run ``checks`` over slices of the text column and join the answers."""
+        parts = [decide(len(piece), self.checks(piece)) for piece in text_slices(self.text(batch))]
+        if not parts:
+            return Verdict(keep=np.zeros(0, dtype=bool), reason=np.zeros(0, dtype=object))
+        return Verdict(
+            keep=np.concatenate([part.keep for part in parts]),
+            reason=np.concatenate([part.reason for part in parts]),
+        )

@@ -1,0 +1,106 @@
+"""DataFlow's line-based rule filters. A line is a newline-separated piece with a non-blank character."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import pyarrow as pa
+from pydantic import Field
+
+from operators.base import OperatorConfig
+from operators.registry import register
+from operators.text.columns import count_regex
+from operators.text.rule_filters_common import EMPTY, WS_NO_NL, Checks, RuleFilter
+from operators.text.rule_filters_scan import ByteScan
+
+_BULLETS = "\u2022\u2023\u25b6\u25c0\u25e6\u25a0\u25a1\u25aa\u25ab\u2013"  # • ‣ ▶ ◀ ◦ ■ □ ▪ ▫ –
+_ASCII_PUNCT = r"!-/:-@\[-`{-~"  # string.punctuation as RE2 ranges
+# A line mentioning "javascript" in any case, ASCII punctuation allowed between the letters.
+_JAVASCRIPT = r"[^\n]*" + f"[{_ASCII_PUNCT}]*".join(f"[{c}{c.upper()}]" for c in "javascript") + r"[^\n]*"
+
+
+def content_lines(scan: ByteScan, content: np.ndarray) -> np.ndarray:
+    """Per row, the newline-separated lines holding at least one ``content`` byte."""
+    line_start = np.zeros(len(scan.data), dtype=bool)
+    line_start[scan.row_starts] = True
+    after_newline = np.flatnonzero(scan.data == 10) + 1
+    line_start[after_newline[after_newline < len(scan.data)]] = True
+    starts = np.flatnonzero(line_start)
+    return scan.per_row(starts, scan.any_in_spans(content, starts))
+
+
+class LineEndWithEllipsisConfig(OperatorConfig):
+    threshold: float = Field(0.3, description="Keep a text while lines ending in '...' or '…' / lines is below this.")
+
+
+@register
+class LineEndWithEllipsisFilter(RuleFilter):
+    """Drop texts where the share of lines ending with an ellipsis reaches the threshold (truncated text)."""
+
+    name: ClassVar[str] = "LineEndWithEllipsisFilter"
+    description = "Drops texts where threshold or more of the lines end with '...' or '…'."
+    Config = LineEndWithEllipsisConfig
+
+    def checks(self, text: pa.ChunkedArray) -> Checks:
+        scan = ByteScan(text)
+        lines = content_lines(scan, ~scan.space)
+        ellipsis = count_regex(text, rf"(?:\.\.\.|…)[{WS_NO_NL}]*(?:\n|$)")
+        return [
+            (lines == 0, EMPTY),
+            (ellipsis / np.maximum(lines, 1) >= self.config.threshold, "ellipsis_line_ratio_above_max"),
+        ]
+
+
+class LineStartWithBulletpointConfig(OperatorConfig):
+    threshold: float = Field(0.9, description="Keep a text while lines starting with a bullet / lines is at most this.")
+
+
+@register
+class LineStartWithBulletpointFilter(RuleFilter):
+    """Drop list-only texts: the share of lines starting with a bullet (• ‣ ▶ ◀ ◦ ■ □ ▪ ▫ –) is above threshold."""
+
+    name: ClassVar[str] = "LineStartWithBulletpointFilter"
+    description = "Drops texts where more than threshold of the lines start with a bullet point."
+    Config = LineStartWithBulletpointConfig
+
+    def checks(self, text: pa.ChunkedArray) -> Checks:
+        scan = ByteScan(text)
+        lines = content_lines(scan, ~scan.space)
+        # Whole-line matches: Arrow re-anchors "^" after each match, so "(?m)^" alone would overcount.
+        bullets = count_regex(text, rf"(?:^|\n)[{WS_NO_NL}]*[{_BULLETS}][^\n]*")
+        return [
+            (lines == 0, EMPTY),
+            (bullets / np.maximum(lines, 1) > self.config.threshold, "bullet_line_ratio_above_max"),
+        ]
+
+
+class LineWithJavascriptConfig(OperatorConfig):
+    threshold: int = Field(3, description="Fewest lines without 'javascript' a text of more than 3 lines must have.")
+
+
+@register
+class LineWithJavascriptFilter(RuleFilter):
+    """Drop texts of more than 3 lines with fewer than threshold lines free of 'javascript'."""
+
+    name: ClassVar[str] = "LineWithJavascriptFilter"
+    description = "Drops texts (over 3 lines) with fewer than threshold lines that do not mention 'javascript'."
+    Config = LineWithJavascriptConfig
+
+    def checks(self, text: pa.ChunkedArray) -> Checks:
+        # DataFlow normalises each line first (drops ASCII punctuation, lowercases), so a line made of
+        # punctuation only is blank and "Java-Script" mentions javascript.
+        scan = ByteScan(text)
+        data = scan.data
+        punct = ((data - np.uint8(33)) < 15) | ((data - np.uint8(58)) < 7) | ((data - np.uint8(91)) < 6) | (
+            (data - np.uint8(123)) < 4
+        )
+        lines = content_lines(scan, ~scan.space & ~punct)
+        javascript = count_regex(text, _JAVASCRIPT)
+        return [
+            (lines == 0, EMPTY),
+            ((lines > 3) & (lines - javascript < self.config.threshold), "javascript_lines"),
+        ]
+
+
+__all__ = ["LineEndWithEllipsisFilter", "LineStartWithBulletpointFilter", "LineWithJavascriptFilter"]

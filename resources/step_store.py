@@ -1,0 +1,141 @@
+"""Step outputs in the warehouse: kept rows (a table, or a view for pure filters), dropped rows, stats.
+
+Storage economy: a filter that adds no columns stores only its dropped rows; its output is a view
+``upstream ANTI JOIN <step>__dropped`` with the same rows, schema and order as a copy, so a 20-filter chain
+does not copy the corpus 20 times. Hand-off: the rows a step just wrote stay in this process, tagged with the
+write id committed with them, so the next step of the same run reads them without a round trip through DuckDB;
+any other reader, or a stale id, goes to DuckDB.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import OrderedDict
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from resources.warehouse import (
+    quote,
+    read_partition,
+    registered,
+    replace_in_open_transaction,
+    table_name,
+    transaction,
+)
+
+STATS_TABLE = '"_dataflow"."step_stats"'
+STATS_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS "_dataflow";
+CREATE TABLE IF NOT EXISTS {STATS_TABLE} (
+    pipeline VARCHAR, step VARCHAR, _partition VARCHAR, input_rows BIGINT, output_rows BIGINT,
+    dropped_rows BIGINT, drop_counts JSON, metrics JSON, written_at TIMESTAMPTZ, write_id VARCHAR
+)"""
+_HANDOFF: OrderedDict[tuple[str, str, str, str], tuple[str, pa.Table]] = OrderedDict()
+_HANDOFF_ENTRIES = 2
+
+
+def _database_path(conn: duckdb.DuckDBPyConnection) -> str:
+    rows = conn.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return str(rows[0][0]) if rows else ":memory:"
+
+
+def _relation_kind(conn: duckdb.DuckDBPyConnection, pipeline: str, name: str) -> str | None:
+    rows = conn.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [pipeline, name],
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _ensure_filter_view(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str, upstream: str) -> None:
+    if _relation_kind(conn, pipeline, step) == "BASE TABLE":  # the step was a copying step before
+        conn.execute(f"DROP TABLE {table_name(pipeline, step)}")
+    conn.execute(
+        f"CREATE OR REPLACE VIEW {table_name(pipeline, step)} AS SELECT u.* FROM {table_name(pipeline, upstream)} u "
+        f"ANTI JOIN {table_name(pipeline, step + '__dropped')} d USING (_partition, _row_id)"
+    )
+
+
+def _ensure_table_slot(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str) -> None:
+    if _relation_kind(conn, pipeline, step) == "VIEW":  # the step was a view-backed filter before
+        conn.execute(f"DROP VIEW {table_name(pipeline, step)}")
+
+
+def write_step_output(
+    conn: duckdb.DuckDBPyConnection,
+    pipeline: str,
+    step: str,
+    partition: str,
+    kept: pa.Table,
+    dropped: pa.Table | None,
+    stats: Mapping[str, Any],
+    view_of: str | None = None,
+) -> str:
+    """Write a step's output for one partition in one transaction; returns the write id.
+
+    With ``view_of`` (pure filters) only the dropped rows are stored and the step is a view over ``view_of``.
+    """
+    database = _database_path(conn)
+    write_id = uuid.uuid4().hex
+    incoming = {"__kept": kept} | ({"__dropped": dropped} if dropped is not None else {})
+    with registered(conn, incoming), transaction(conn):
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(pipeline)}")
+        if view_of is not None:
+            if dropped is None:
+                raise ValueError(f"{pipeline}.{step}: a view-backed filter step needs its dropped rows")
+            replace_in_open_transaction(conn, pipeline, f"{step}__dropped", partition, "__dropped")
+            _ensure_filter_view(conn, pipeline, step, view_of)
+        else:
+            _ensure_table_slot(conn, pipeline, step)
+            replace_in_open_transaction(conn, pipeline, step, partition, "__kept")
+            if dropped is not None:
+                replace_in_open_transaction(conn, pipeline, f"{step}__dropped", partition, "__dropped")
+        conn.execute(STATS_DDL)
+        conn.execute(f"DELETE FROM {STATS_TABLE} WHERE pipeline = ? AND step = ? AND _partition = ?",
+                     [pipeline, step, partition])
+        drop_counts = dict(stats.get("drop_counts", {}))
+        conn.execute(
+            f"INSERT INTO {STATS_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [pipeline, step, partition, stats.get("input_rows"), kept.num_rows, sum(drop_counts.values()),
+             json.dumps(drop_counts), json.dumps(dict(stats.get("metrics", {}))), datetime.now(UTC), write_id],
+        )
+    _HANDOFF[(database, pipeline, step, partition)] = (write_id, kept)
+    while len(_HANDOFF) > _HANDOFF_ENTRIES:
+        _HANDOFF.popitem(last=False)
+    return write_id
+
+
+def read_step_input(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str, partition: str) -> pa.Table:
+    """The rows of one partition of a step's output: from the in-process hand-off when still current."""
+    database = _database_path(conn)
+    cached = _HANDOFF.get((database, pipeline, step, partition))
+    if cached is not None:
+        conn.execute(STATS_DDL)
+        current = conn.execute(
+            f"SELECT write_id FROM {STATS_TABLE} WHERE pipeline = ? AND step = ? AND _partition = ?",
+            [pipeline, step, partition],
+        ).fetchall()
+        if current and current[0][0] == cached[0]:
+            return cached[1]
+    return read_partition(conn, pipeline, step, partition)
+
+
+def step_stats(conn: duckdb.DuckDBPyConnection, pipeline: str, partition: str) -> list[dict[str, Any]]:
+    """Per-step counts recorded for one partition."""
+    conn.execute(STATS_DDL)
+    cursor = conn.execute(
+        f"SELECT step, input_rows, output_rows, dropped_rows, drop_counts, metrics FROM {STATS_TABLE} "
+        "WHERE pipeline = ? AND _partition = ? ORDER BY written_at",
+        [pipeline, partition],
+    )
+    names = [d[0] for d in cursor.description]
+    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    for row in rows:
+        row["drop_counts"] = json.loads(row["drop_counts"] or "{}")
+        row["metrics"] = json.loads(row["metrics"] or "{}")
+    return rows

@@ -1,0 +1,107 @@
+"""Line-based rule filters (operators.text.rule_filters_lines)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pyarrow as pa
+
+from operators.base import REASON_COLUMN, OperatorContext
+from operators.text.rule_filters_lines import (
+    LineEndWithEllipsisFilter,
+    LineStartWithBulletpointFilter,
+    LineWithJavascriptFilter,
+)
+
+
+def outcomes(op, texts: list[str | None]) -> list[str | None]:
+    """Run ``op`` on one row per text; per row, None if kept or else the drop reason. Checks counts."""
+    table = pa.table({"id": list(range(len(texts))), "text": pa.array(texts, pa.string())})
+    result = op.run(table, OperatorContext())
+    reasons: list[str | None] = [None] * len(texts)
+    dropped = result.dropped
+    for row_id, reason in zip(dropped["id"].to_pylist(), dropped[REASON_COLUMN].to_pylist(), strict=True):
+        reasons[row_id] = reason
+    assert sorted(result.table["id"].to_pylist()) == [i for i, r in enumerate(reasons) if r is None]
+    assert result.drop_counts == dict(Counter(r for r in reasons if r is not None))
+    return reasons
+
+
+def test_ellipsis_line_ratio():
+    texts = [
+        "First line...\nSecond line.\nThird line.\nFourth line.",  # 1 of 4 = 0.25
+        "First line...\nSecond line…\nThird line.",  # 2 of 3
+        "One...\n\n   \n\nTwo.\nThree.\nFour.",  # blank lines do not count: 1 of 4
+        "trailing spaces...   \t\nx\ny\nz",  # rstrip() first: 1 of 4
+        "dots... in the middle\nb\nc",  # only line ends count
+        "Only line...",  # 1 of 1
+        "x\n" * 7 + "end...\n" * 3,  # 3 of 10 = 0.3 = threshold -> dropped (needs < 0.3)
+    ]
+    assert outcomes(LineEndWithEllipsisFilter(), texts) == [
+        None,
+        "ellipsis_line_ratio_above_max",
+        None,
+        None,
+        None,
+        "ellipsis_line_ratio_above_max",
+        "ellipsis_line_ratio_above_max",
+    ]
+
+
+def test_bullet_line_ratio():
+    bullets = "\n".join(f"{mark} item" for mark in "•‣▶◀◦■□▪▫–")
+    texts = [
+        bullets,  # every line starts with one of DataFlow's ten bullets
+        bullets + "\nA closing sentence.",  # 10 of 11 = 0.909 > 0.9
+        "\n".join(["• item"] * 9 + ["plain"]),  # 9 of 10 = 0.9 -> kept (<=)
+        "\n".join(["  \t• indented"] * 5),  # lstrip() first
+        "\n".join(["- dash", "* star", "1. number"]),  # ASCII markers are not bullets
+        "• one • two • three",  # only line starts count: 1 of 1
+    ]
+    assert outcomes(LineStartWithBulletpointFilter(), texts) == [
+        "bullet_line_ratio_above_max",
+        "bullet_line_ratio_above_max",
+        None,
+        "bullet_line_ratio_above_max",
+        None,
+        "bullet_line_ratio_above_max",
+    ]
+    assert outcomes(LineStartWithBulletpointFilter({"threshold": 0.5}), ["• a\n• b\nc\nd"]) == [None]
+
+
+def test_several_bullets_on_one_line_count_once():
+    # Two bullets on the first line, none on the other two: 1 of 3 lines.
+    assert outcomes(LineStartWithBulletpointFilter({"threshold": 0.4}), ["• □ a\nb\nc"]) == [None]
+
+
+def test_javascript_lines():
+    js = "Please enable JavaScript to view this page."
+    texts = [
+        "\n".join([js] * 5),  # 5 lines, none free of javascript
+        "\n".join([js] * 2 + ["Article text."] * 3),  # 3 lines without: enough
+        "\n".join([js] * 3 + ["Article text."] * 2),  # only 2 without
+        "\n".join([js] * 3),  # 3 lines or fewer are always kept
+        "\n".join(["Java-Script!"] * 2 + ["a", "b"]),  # punctuation is dropped before matching: 2 free
+        "\n".join(["java script"] * 4),  # a space still separates: no mention
+        "\n".join([js] * 2 + ["...", "---", "a"]),  # punctuation-only lines are blank: 3 lines, kept
+        "\n".join([js] * 3 + ["---", "***", "a"]),  # 4 lines, 1 free of javascript
+    ]
+    assert outcomes(LineWithJavascriptFilter(), texts) == [
+        "javascript_lines",
+        None,
+        "javascript_lines",
+        None,
+        "javascript_lines",
+        None,
+        None,
+        "javascript_lines",
+    ]
+    assert outcomes(LineWithJavascriptFilter({"threshold": 1}), ["\n".join([js] * 4 + ["ok"])]) == [None]
+
+
+def test_megabyte_of_lines():
+    lines = "\n".join(["A line that ends normally."] * 20_000 + ["but this one trails off..."] * 20_000)
+    bullets = "\n".join(["• a bullet point"] * 60_000)
+    assert outcomes(LineEndWithEllipsisFilter(), [lines]) == ["ellipsis_line_ratio_above_max"]
+    assert outcomes(LineStartWithBulletpointFilter(), [bullets, lines]) == ["bullet_line_ratio_above_max", None]
+    assert outcomes(LineWithJavascriptFilter(), [lines, "javascript\n" * 100_000]) == [None, "javascript_lines"]

@@ -1,0 +1,163 @@
+"""The byte scanner, character classes and word-identity helpers behind the rule filters."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from operators.base import OperatorContext
+from operators.text import rule_filters_common, rule_filters_vocab
+from operators.text.rule_filters import SentenceNumberFilter
+from operators.text.rule_filters_lines import LineEndWithEllipsisFilter
+from operators.text.rule_filters_scan import ByteScan
+from operators.text.rule_filters_vocab import (
+    distinct_per_row,
+    english_stopwords,
+    is_member,
+    span_strings,
+    word_keys,
+)
+from operators.text.rule_filters_words import CapitalWordsFilter, NoPuncFilter, StopWordFilter, UniqueWordsFilter
+
+SAMPLES = [
+    "Hello, world! It's 3.5 o'clock.",
+    "  leading and trailing  ",
+    "数据 模型。训练\u3000语言",
+    "naïve café — ÉCOLE straße ǅ",
+    "tabs\tand\nnew\r\nlines\x1cand\x85odd\u2028spaces\xa0too",
+    "emoji 😀 and 𝐀𝐁 math, combining e\u0301",
+    "",
+    "x",
+    "don't 'quote' ''",
+    "\ufffd broken \ufffd",
+]
+
+
+def random_texts(count: int, seed: int) -> list[str]:
+    alphabet = list("aZ9_ .,'!?\n\t") + ["é", "ß", "数", "😀", "\u3000", "\xa0", "\u2028", "\u0301", "Σ", "ǅ", "…", "–"]
+    rng = random.Random(seed)
+    return ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(count)]
+
+
+def spans_text(scan: ByteScan, spans: tuple[np.ndarray, np.ndarray]) -> list[list[str]]:
+    """The span strings, grouped per row."""
+    starts, ends = spans
+    strings = span_strings(scan, starts, ends).to_pylist()
+    rows = scan.row_of(starts)
+    out: list[list[str]] = [[] for _ in range(scan.num_rows)]
+    for row, text in zip(rows, strings, strict=True):
+        out[row].append(text)
+    return out
+
+
+@pytest.mark.parametrize("texts", [SAMPLES, random_texts(300, 1)], ids=["samples", "random"])
+def test_words_match_str_split(texts):
+    scan = ByteScan(pa.array(texts))
+    assert spans_text(scan, scan.words) == [text.split() for text in texts]
+
+
+@pytest.mark.parametrize("texts", [SAMPLES, random_texts(300, 2)], ids=["samples", "random"])
+def test_tokens_match_the_documented_regex(texts):
+    scan = ByteScan(pa.array(texts))
+    assert spans_text(scan, scan.tokens) == [re.findall(r"\w+|'\w+|[^\w\s]", text) for text in texts]
+
+
+def test_character_classes_follow_python():
+    chars = ["\x1c", "\x85", "\xa0", "\u2028", "\u3000", "\u200b", "é", "数", "²", "_", "\u0301", "ǅ", "Σ", "😀", "𝐀"]
+    scan = ByteScan(pa.array(chars))
+    first = scan.offsets[:-1]
+    assert scan.space[first].tolist() == [c.isspace() for c in chars]
+    assert scan.word[first].tolist() == [c.isalnum() or c == "_" for c in chars]
+    assert scan.upper[first].tolist() == [c.isupper() for c in chars]
+    # Every byte of a multi-byte character carries its class.
+    assert scan.space.sum() == sum(len(c.encode()) for c in chars if c.isspace())
+
+
+def test_scan_of_sliced_large_string_column_with_nulls():
+    array = pa.array(["skip me", "a b", None, "c d e"], pa.large_string()).slice(1)
+    scan = ByteScan(array)
+    assert scan.num_rows == 3
+    assert scan.per_row(scan.word_starts).tolist() == [2, 0, 3]
+
+
+def test_stopword_list_is_nltks_english_list():
+    words = english_stopwords()
+    assert len(words) == 179
+    assert {"i", "the", "don't", "should've", "yourselves", "wouldn't", "ma"} <= words
+    assert "he'd" not in words and "" not in words
+
+
+def test_is_member_is_exact_for_short_and_long_words():
+    texts = ["the thee th yourselves yourselve yourselvesx a\x00 a mightn't mightn"]
+    scan = ByteScan(pa.array(texts))
+    starts, ends = scan.words
+    member = is_member(scan, starts, ends, english_stopwords())
+    assert member.tolist() == [True, False, False, True, False, False, False, True, True, True]
+
+
+def test_word_keys_equal_exactly_for_equal_words():
+    words = ["ab", "ab\x00", "abcdefg", "abcdefgh", "abcdefgh", "abcdefgi", "ab", "é", "e\u0301"]
+    scan = ByteScan(pa.array([" ".join(words)]))
+    keys = word_keys(scan, *scan.words)
+    for i, left in enumerate(words):
+        for j, right in enumerate(words):
+            assert (keys[i] == keys[j]) == (left == right), (left, right)
+
+
+def test_distinct_per_row_across_blocks(monkeypatch):
+    rng = random.Random(3)
+    rows = [[rng.randrange(50) for _ in range(rng.randrange(0, 300))] for _ in range(200)]
+    keys = np.array([k + 1 for row in rows for k in row], dtype=np.uint64) * np.uint64(0x10001)
+    counts = np.array([len(row) for row in rows])
+    expected = [len(set(row)) for row in rows]
+    assert distinct_per_row(keys, counts).tolist() == expected
+    monkeypatch.setattr(rule_filters_vocab, "_BLOCK_SLOTS", 64)  # many blocks, and rows bigger than one
+    assert distinct_per_row(keys, counts).tolist() == expected
+
+
+@pytest.mark.parametrize(
+    "op",
+    [SentenceNumberFilter(), LineEndWithEllipsisFilter({"threshold": 0.5}), NoPuncFilter({"threshold": 4}),
+     StopWordFilter({"threshold": 0.1}), UniqueWordsFilter({"threshold": 0.5}), CapitalWordsFilter()],
+    ids=lambda op: op.name,
+)
+def test_verdict_does_not_depend_on_slicing(monkeypatch, op):
+    texts = random_texts(400, 4) + ["The end. Of it. All...\nYES NO", None]
+    table = pa.table({"text": pa.array(texts)})
+    whole = op.verdict(table, OperatorContext())
+    monkeypatch.setattr(rule_filters_common, "SLICE_BYTES", 50)
+    sliced = op.verdict(table, OperatorContext())
+    assert whole.keep.tolist() == sliced.keep.tolist()
+    assert whole.reason.tolist() == sliced.reason.tolist()
+
+
+def test_empty_batch():
+    table = pa.table({"text": pa.array([], pa.string())})
+    for op in (SentenceNumberFilter(), UniqueWordsFilter(), StopWordFilter()):
+        result = op.run(table, OperatorContext())
+        assert result.table.num_rows == 0 and result.drop_counts == {}
+
+
+@pytest.mark.parametrize(
+    "text", ["a" * 500 + "é ü", "é" * 300 + " 数据 x", "😀" * 100 + " ǅ"], ids=["few", "many", "astral"]
+)
+def test_multibyte_characters_are_classed_on_every_byte(text):
+    # Few non-ASCII characters are painted one by one, many by propagation: both must agree with Python.
+    scan = ByteScan(pa.array([text]))
+    expected = np.concatenate([np.full(len(c.encode()), c.isalnum() or c == "_") for c in text])
+    assert scan.word.tolist() == expected.tolist()
+
+
+def test_span_any_gathers_or_reduces_alike():
+    rng = random.Random(5)
+    text = "".join(rng.choice("aB1 .") for _ in range(4000))
+    scan = ByteScan(pa.array([text]))
+    starts, ends = scan.words
+    expected = [any(c.isupper() for c in word) for word in text.split()]
+    assert scan.span_any(scan.upper, starts, ends).tolist() == expected  # most bytes: reduceat
+    few = np.arange(0, len(starts), 50)
+    assert scan.span_any(scan.upper, starts[few], ends[few]).tolist() == [expected[i] for i in few]  # gather

@@ -1,0 +1,68 @@
+"""The raw-folder sensor: a partition and a run per new file, none for the same file, one for a changed file."""
+
+from __future__ import annotations
+
+import os
+
+from dagster import SensorResult, build_sensor_context
+
+from dataflow_assets.factory import build_pipeline, partitions_name
+from dataflow_assets.spec_loader import parse_spec
+from tests.conftest import Project
+
+SPEC = parse_spec("""\
+name: watched
+raw:
+  formats: [jsonl, csv]
+  columns: {text: string}
+steps:
+  - name: words
+    op: WordNumberFilter
+""")
+
+
+def tick(project: Project, cursor: str | None) -> SensorResult:
+    sensor = build_pipeline(SPEC).sensor
+    context = build_sensor_context(instance=project.instance, cursor=cursor, resources={"files": project.files})
+    result = sensor(context)
+    assert isinstance(result, SensorResult)
+    for request in result.dynamic_partitions_requests or []:  # what the daemon does with the requests
+        project.instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    return result
+
+
+def test_new_same_and_changed_files(project: Project) -> None:
+    first = project.add_raw("watched", "batch_1.jsonl", '{"text": "hello there world"}\n')
+    project.add_raw("watched", "notes.txt", "not a raw format: ignored")
+    result = tick(project, None)
+    assert [r.partition_key for r in result.run_requests] == ["batch_1.jsonl"]
+    assert result.run_requests[0].run_key.startswith("batch_1.jsonl:")
+    assert project.instance.get_dynamic_partitions(partitions_name("watched")) == ["batch_1.jsonl"]
+
+    again = tick(project, result.cursor)
+    assert again.run_requests == [] and "no new or changed files" in str(again.skip_reason)
+
+    os.utime(first, ns=(1, 1))  # touched but identical content: hashed again, still no run
+    touched = tick(project, again.cursor)
+    assert touched.run_requests == []
+
+    first.write_text('{"text": "hello there world"}\n{"text": "a second line"}\n')
+    changed = tick(project, touched.cursor)
+    assert [r.partition_key for r in changed.run_requests] == ["batch_1.jsonl"]
+    assert changed.run_requests[0].run_key != result.run_requests[0].run_key
+    assert not changed.dynamic_partitions_requests  # the partition exists already
+
+
+def test_bad_file_is_reported_and_others_go_on(project: Project) -> None:
+    project.add_raw("watched", "empty.jsonl", "")
+    project.add_raw("watched", "bad,name.csv", "text\nx\n")
+    project.add_raw("watched", "good.csv", "text\nsome words here\n")
+    result = tick(project, None)
+    assert [r.partition_key for r in result.run_requests] == ["good.csv"]
+    assert "empty.jsonl" not in result.cursor and "bad,name.csv" not in result.cursor
+
+
+def test_missing_folder_skips(project: Project) -> None:
+    sensor = build_pipeline(SPEC).sensor
+    context = build_sensor_context(instance=project.instance, resources={"files": project.files})
+    assert "does not exist yet" in str(sensor(context).skip_message)

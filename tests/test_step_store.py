@@ -1,0 +1,62 @@
+"""Step outputs: pure filters are views over their upstream minus drops; the in-process hand-off stays correct."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from resources.step_store import read_step_input, step_stats, write_step_output
+from resources.warehouse import read_partition
+
+
+def rows(texts: list[str], start: int = 1) -> pa.Table:
+    return pa.table({"text": texts, "_row_id": pa.array(range(start, start + len(texts)), pa.int64())})
+
+
+def dropped(table: pa.Table, reason: str) -> pa.Table:
+    return table.append_column("_drop_reason", pa.array([reason] * table.num_rows, pa.string()))
+
+
+def test_filter_view_has_the_rows_of_a_copy(tmp_path: Path) -> None:
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    raw = rows(["a", "bb", "ccc", "dddd"])
+    write_step_output(conn, "p", "raw", "x", raw, None, {"input_rows": 4})
+    write_step_output(conn, "p", "raw", "y", rows(["zz"]), None, {"input_rows": 1})
+    kept, gone = raw.slice(1, 2), raw.take([0, 3])
+    write_step_output(conn, "p", "short", "x", kept, dropped(gone, "short"), {"input_rows": 4,
+                      "drop_counts": {"short": 2}}, view_of="raw")
+    kinds = dict(conn.execute("SELECT table_name, table_type FROM information_schema.tables "
+                              "WHERE table_schema = 'p'").fetchall())
+    assert kinds == {"raw": "BASE TABLE", "short": "VIEW", "short__dropped": "BASE TABLE"}
+    assert read_partition(conn, "p", "short", "x").equals(kept)
+    assert read_partition(conn, "p", "short__dropped", "x").column("_drop_reason").to_pylist() == ["short"] * 2
+    # re-running replaces the drop list; the view follows
+    write_step_output(conn, "p", "short", "x", raw.slice(0, 3), dropped(raw.slice(3, 1), "long"),
+                      {"input_rows": 4, "drop_counts": {"long": 1}}, view_of="raw")
+    assert read_partition(conn, "p", "short", "x").column("text").to_pylist() == ["a", "bb", "ccc"]
+    assert [s["dropped_rows"] for s in step_stats(conn, "p", "x") if s["step"] == "short"] == [1]
+
+
+def test_step_can_switch_between_view_and_table(tmp_path: Path) -> None:
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    write_step_output(conn, "p", "raw", "x", rows(["a", "b"]), None, {"input_rows": 2})
+    write_step_output(conn, "p", "s", "x", rows(["a"]), dropped(rows(["b"], 2), "r"), {}, view_of="raw")
+    write_step_output(conn, "p", "s", "x", rows(["A", "B"]), None, {})
+    assert read_partition(conn, "p", "s", "x").column("text").to_pylist() == ["A", "B"]
+    write_step_output(conn, "p", "s", "x", rows(["a"]), dropped(rows(["b"], 2), "r"), {}, view_of="raw")
+    assert read_partition(conn, "p", "s", "x").column("text").to_pylist() == ["a"]
+
+
+def test_handoff_is_used_only_while_current(tmp_path: Path) -> None:
+    path = str(tmp_path / "w.duckdb")
+    conn = duckdb.connect(path)
+    mine = rows(["mine"])
+    write_step_output(conn, "p", "s", "x", mine, None, {})
+    assert read_step_input(conn, "p", "s", "x") is mine  # same process, same write: no round trip
+    conn.close()
+    other = duckdb.connect(path)  # another writer replaces the partition: the hand-off is stale
+    other.execute("UPDATE _dataflow.step_stats SET write_id = 'someone-else'")
+    other.execute("UPDATE p.s SET text = 'theirs'")
+    assert read_step_input(other, "p", "s", "x").column("text").to_pylist() == ["theirs"]
