@@ -64,17 +64,13 @@ def specs(paths: tuple[Path, ...]) -> None:
               help="Keep the step tables in this DuckDB file (default: a temporary one).")
 def run(spec: Path, input_file: Path, out: Path, warehouse: Path | None) -> None:
     """Run SPEC on INPUT_FILE through the Dagster definitions, without the UI."""
-    from dataflow_assets.runner import PipelineRunError, run_spec
+    from dataflow_assets.runner import PipelineRunError, run_spec, summary_table
 
     try:
         summary = run_spec(spec, input_file, out, warehouse)
     except (SpecError, PipelineRunError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"{'step':<36}{'input':>9}{'kept':>9}{'dropped':>9}  top drop reasons")
-    for row in summary.steps:
-        reasons = sorted(row["drop_counts"].items(), key=lambda kv: -kv[1])[:2]
-        text = ", ".join(f"{r} ({c})" for r, c in reasons)
-        click.echo(f"{row['step']:<36}{row['input_rows']:>9}{row['output_rows']:>9}{row['dropped_rows']:>9}  {text}")
+    click.echo(summary_table(summary.steps))
     click.echo(f"exported {summary.exported_rows} rows -> " + ", ".join(str(p) for p in summary.outputs.values()))
 
 

@@ -7,10 +7,11 @@ import sys
 
 from dagster import DagsterInstance
 
+from dataflow_assets.catalog import load_all_specs
 from dataflow_assets.definitions import defs
 from dataflow_assets.factory import partitions_name
 from dataflow_assets.project import warehouse_from_env
-from dataflow_assets.runner import failure_messages
+from dataflow_assets.runner import QUIET_RUN_CONFIG, failure_messages, summary_table
 from resources.files import file_store_from_env
 from resources.step_store import step_stats
 from resources.warehouse import connect
@@ -18,23 +19,22 @@ from resources.warehouse import connect
 
 def main(pipeline: str, partition: str) -> int:
     """Run ``<pipeline>_job`` for ``partition`` and print kept/dropped per step and where the results are."""
+    spec = next(spec for spec in load_all_specs() if spec.name == pipeline)
     job = defs.resolve_job_def(f"{pipeline}_job")
     instance = DagsterInstance.get()
     spec_partitions = partitions_name(pipeline)
     if not instance.has_dynamic_partition(spec_partitions, partition):
         instance.add_dynamic_partitions(spec_partitions, [partition])
-    result = job.execute_in_process(partition_key=partition, instance=instance, raise_on_error=False)
+    result = job.execute_in_process(
+        partition_key=partition, instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG
+    )
     if not result.success:
         for message in failure_messages(result):
             print(f"failed: {message}", file=sys.stderr)
         return 1
     with connect(warehouse_from_env()) as conn:
-        rows = step_stats(conn, pipeline, partition)
-    print(f"\n{'step':<34}{'input':>8}{'kept':>8}{'dropped':>9}  top drop reasons")
-    for row in rows:
-        reasons = sorted(row["drop_counts"].items(), key=lambda kv: -kv[1])[:2]
-        text = ", ".join(f"{r} ({c})" for r, c in reasons)
-        print(f"{row['step']:<34}{row['input_rows']:>8}{row['output_rows']:>8}{row['dropped_rows']:>9}  {text}")
+        rows = step_stats(conn, pipeline, partition, spec.table_order)
+    print("\n" + summary_table(rows))
     export_dir = file_store_from_env().export_dir(pipeline)
     stem = os.path.splitext(partition)[0]
     print(f"\nExported training set: {export_dir / (stem + '.jsonl')} (and .parquet, .card.md)")

@@ -169,9 +169,7 @@ def _export_asset(spec: PipelineSpec, upstream: str, partitions: DynamicPartitio
         partition = context.partition_key
         with connect(getattr(context.resources, WAREHOUSE_KEY)) as conn:
             table = read_step_input(conn, spec.name, upstream, partition)
-            order = {name: i for i, name in enumerate(["raw", *(s.name for s in spec.steps)])}
-            stats = sorted((row for row in step_stats(conn, spec.name, partition) if row["step"] in order),
-                           key=lambda row: order[row["step"]])
+            stats = step_stats(conn, spec.name, partition, spec.table_order)
         out_dir = getattr(context.resources, FILES_KEY).export_dir(spec.name)
         paths = write_export(spec, partition, table, out_dir, stats)
         card = paths["card"].read_text(encoding="utf-8")

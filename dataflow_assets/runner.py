@@ -39,6 +39,21 @@ class RunSummary:
         return self.steps[-1]["output_rows"] if self.steps else 0
 
 
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def summary_table(steps: list[dict[str, Any]]) -> str:
+    """Kept/dropped per step with the top drop reasons (and rows changed by refiners), as aligned text."""
+    lines = [f"{'step':<34}{'input':>9}{'kept':>9}{'dropped':>9}{'changed':>9}  top drop reasons"]
+    for row in steps:
+        reasons = sorted(row["drop_counts"].items(), key=lambda kv: -kv[1])[:2]
+        text = ", ".join(f"{reason} ({count})" for reason, count in reasons)
+        changed = row["metrics"].get("rows_changed", "")
+        lines.append(f"{row['step']:<34}{row['input_rows']:>9}{row['output_rows']:>9}{row['dropped_rows']:>9}"
+                     f"{changed:>9}  {text}")
+    return "\n".join(lines)
+
+
 def failure_messages(result: ExecuteInProcessResult) -> list[str]:
     """The message of each failed step's own error, under Dagster's wrappers (``RawFileError: path:line:col: ...``)."""
     messages = []
@@ -79,15 +94,14 @@ def run_spec(
         with DagsterInstance.ephemeral() as instance:  # in-memory run storage: no per-event fsync
             instance.add_dynamic_partitions(partitions_name(spec.name), [partition])
             result = defs.resolve_job_def(f"{spec.name}_job").execute_in_process(
-                partition_key=partition, instance=instance, raise_on_error=False
+                partition_key=partition, instance=instance, raise_on_error=False,
+                run_config=QUIET_RUN_CONFIG,
             )
             if not result.success:
                 raise PipelineRunError("\n".join(failure_messages(result)) or "run failed")
         with connect(database) as conn:
-            steps = step_stats(conn, spec.name, partition)
+            steps = step_stats(conn, spec.name, partition, spec.table_order)
         outputs = _copy_outputs(files.export_dir(spec.name), Path(partition).stem, Path(out) if out else None)
-    order = ["raw", *(s.name for s in spec.steps)]
-    steps = sorted((s for s in steps if s["step"] in order), key=lambda s: order.index(s["step"]))
     return RunSummary(spec.name, partition, outputs, steps)
 
 

@@ -107,6 +107,11 @@ class PipelineSpec(_Strict):
     steps: list[StepSpec]
     export: ExportSpec = Field(default_factory=ExportSpec)
 
+    @property
+    def table_order(self) -> list[str]:
+        """The pipeline's tables in flow order: raw, then each step."""
+        return ["raw", *(step.name for step in self.steps)]
+
     @field_validator("name")
     @classmethod
     def _identifier(cls, value: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -125,12 +125,14 @@ def read_step_input(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str, p
     return read_partition(conn, pipeline, step, partition)
 
 
-def step_stats(conn: duckdb.DuckDBPyConnection, pipeline: str, partition: str) -> list[dict[str, Any]]:
-    """Per-step counts recorded for one partition."""
+def step_stats(
+    conn: duckdb.DuckDBPyConnection, pipeline: str, partition: str, steps: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Per-step counts recorded for one partition, for the given steps in the given order."""
     conn.execute(STATS_DDL)
     cursor = conn.execute(
         f"SELECT step, input_rows, output_rows, dropped_rows, drop_counts, metrics FROM {STATS_TABLE} "
-        "WHERE pipeline = ? AND _partition = ? ORDER BY written_at",
+        "WHERE pipeline = ? AND _partition = ?",
         [pipeline, partition],
     )
     names = [d[0] for d in cursor.description]
@@ -138,4 +140,5 @@ def step_stats(conn: duckdb.DuckDBPyConnection, pipeline: str, partition: str) -
     for row in rows:
         row["drop_counts"] = json.loads(row["drop_counts"] or "{}")
         row["metrics"] = json.loads(row["metrics"] or "{}")
-    return rows
+    by_step = {row["step"]: row for row in rows}
+    return [by_step[step] for step in steps if step in by_step]
