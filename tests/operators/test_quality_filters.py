@@ -11,9 +11,10 @@ import pyarrow as pa
 import pytest
 from pydantic import ValidationError
 
-from operators.base import REASON_COLUMN, OperatorContext
+from operators.base import OperatorContext
 from operators.registry import get_operator
 from operators.text.quality_filters import BlocklistFilter, NgramFilter, WordNumberFilter, load_blocklist
+from tests.operators.helpers import reasons
 
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f\U00030000-\U000323af]")
 MB = 1_000_000
@@ -27,10 +28,6 @@ def run(op, texts: list[str | None]):
 def kept_ids(result) -> list[int]:
     return result.table.column("id").to_pylist()
 
-
-def reasons(result) -> dict[int, str]:
-    dropped = result.dropped
-    return dict(zip(dropped.column("id").to_pylist(), dropped.column(REASON_COLUMN).to_pylist(), strict=True))
 
 
 def ngram_reference(text: str | None, n: int, language: str) -> float:

@@ -13,8 +13,9 @@ import pyarrow as pa
 import pytest
 from pydantic import ValidationError
 
-from operators.base import REASON_COLUMN, OperatorContext
+from operators.base import OperatorContext
 from operators.text.quality_lexical import LexicalDiversityFilter, lexical_scores
+from tests.operators.helpers import reasons
 
 STRIP = str.maketrans("", "", string.punctuation)
 PROSE = (
@@ -58,10 +59,6 @@ def run(op: LexicalDiversityFilter, texts: list[str | None]):
     table = pa.table({"id": list(range(len(texts))), "text": pa.array(texts, pa.string())})
     return op.run(table, OperatorContext())
 
-
-def reasons(result) -> dict[int, str]:
-    dropped = result.dropped
-    return dict(zip(dropped.column("id").to_pylist(), dropped.column(REASON_COLUMN).to_pylist(), strict=True))
 
 
 def test_defaults_and_validation() -> None:

@@ -14,13 +14,8 @@ from operators.text.refiners import (
     RemoveExtraSpacesRefiner,
     RemoveNumberRefiner,
     RemoveRepetitionsPunctuationRefiner,
-    TextRefiner,
 )
-
-
-def refine(op: TextRefiner, rows: list[str | None]) -> tuple[list[str | None], int]:
-    result = op.run(pa.table({"text": rows}), OperatorContext())
-    return result.table.column("text").to_pylist(), result.metrics["rows_changed"]
+from tests.operators.helpers import refine
 
 
 def test_extra_spaces_python_split_semantics() -> None:

@@ -7,17 +7,10 @@ from __future__ import annotations
 
 import time
 
-import pyarrow as pa
 import pytest
 
-from operators.base import OperatorContext
-from operators.text.refiners import RemoveContractionsRefiner, TextNormalizationRefiner, TextRefiner
-
-
-def refine(op: TextRefiner, rows: list[str | None]) -> tuple[list[str | None], int]:
-    result = op.run(pa.table({"text": rows}), OperatorContext())
-    return result.table.column("text").to_pylist(), result.metrics["rows_changed"]
-
+from operators.text.refiners import RemoveContractionsRefiner, TextNormalizationRefiner
+from tests.operators.helpers import refine
 
 CONTRACTIONS = [
     ("I'm sure you'll like it", "I am sure you will like it"),

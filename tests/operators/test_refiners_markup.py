@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import pyarrow as pa
 import pytest
 
-from operators.base import OperatorContext
 from operators.text.refiners import (
     HtmlEntityRefiner,
     HtmlUrlRemoverRefiner,
@@ -13,11 +11,7 @@ from operators.text.refiners import (
     RemoveImageRefsRefiner,
     TextRefiner,
 )
-
-
-def refine(op: TextRefiner, rows: list[str | None]) -> tuple[list[str | None], int]:
-    result = op.run(pa.table({"text": rows}), OperatorContext())
-    return result.table.column("text").to_pylist(), result.metrics["rows_changed"]
+from tests.operators.helpers import refine
 
 
 def test_html_entities_all_width_variants() -> None:

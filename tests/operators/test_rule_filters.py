@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 
 import pyarrow as pa
 import pytest
 
-from operators.base import REASON_COLUMN, OperatorContext
+from operators.base import OperatorContext
 from operators.text import rule_filters_lines as lines
 from operators.text import rule_filters_words as words
 from operators.text.rule_filters import (
@@ -23,25 +22,13 @@ from operators.text.rule_filters import (
     SpecialCharacterFilter,
     WatermarkFilter,
 )
+from tests.operators.helpers import outcomes
 
 GOOD = (
     "The quick brown fox jumps over the lazy dog near the river bank. It was a bright and sunny "
     "morning in the small village. Children were playing in the park while their parents watched "
     "from the benches.\nEveryone agreed that it was a perfect day for a picnic."
 )
-
-
-def outcomes(op, texts: list[str | None]) -> list[str | None]:
-    """Run ``op`` on one row per text; per row, None if kept or else the drop reason. Checks counts."""
-    table = pa.table({"id": list(range(len(texts))), "text": pa.array(texts, pa.string())})
-    result = op.run(table, OperatorContext())
-    reasons: list[str | None] = [None] * len(texts)
-    dropped = result.dropped
-    for row_id, reason in zip(dropped["id"].to_pylist(), dropped[REASON_COLUMN].to_pylist(), strict=True):
-        reasons[row_id] = reason
-    assert sorted(result.table["id"].to_pylist()) == [i for i, r in enumerate(reasons) if r is None]
-    assert result.drop_counts == dict(Counter(r for r in reasons if r is not None))
-    return reasons
 
 
 def test_colon_end():

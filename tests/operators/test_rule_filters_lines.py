@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
-import pyarrow as pa
-
-from operators.base import REASON_COLUMN, OperatorContext
 from operators.text.rule_filters_lines import (
     LineEndWithEllipsisFilter,
     LineStartWithBulletpointFilter,
     LineWithJavascriptFilter,
 )
-
-
-def outcomes(op, texts: list[str | None]) -> list[str | None]:
-    """Run ``op`` on one row per text; per row, None if kept or else the drop reason. Checks counts."""
-    table = pa.table({"id": list(range(len(texts))), "text": pa.array(texts, pa.string())})
-    result = op.run(table, OperatorContext())
-    reasons: list[str | None] = [None] * len(texts)
-    dropped = result.dropped
-    for row_id, reason in zip(dropped["id"].to_pylist(), dropped[REASON_COLUMN].to_pylist(), strict=True):
-        reasons[row_id] = reason
-    assert sorted(result.table["id"].to_pylist()) == [i for i, r in enumerate(reasons) if r is None]
-    assert result.drop_counts == dict(Counter(r for r in reasons if r is not None))
-    return reasons
+from tests.operators.helpers import outcomes
 
 
 def test_ellipsis_line_ratio():
