@@ -10,11 +10,13 @@ import csv
 import hashlib
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from dataflow_assets.spec import RawSpec
@@ -78,6 +80,9 @@ def read_raw(path: Path, spec: RawSpec) -> RawBatch:
     if fmt == "parquet":
         table = _read_parquet(path, data, spec)
         return RawBatch(_with_row_ids(table, list(range(1, table.num_rows + 1))), sha256, len(data))
+    fast = _fast_jsonl(data, spec) if fmt == "jsonl" else None
+    if fast is not None:
+        return RawBatch(_with_row_ids(fast, list(range(1, fast.num_rows + 1))), sha256, len(data))
     text, replaced = _decode(path, data, spec.encoding_errors)
     records, line_numbers = (_parse_jsonl if fmt == "jsonl" else _parse_csv)(path, text, spec)
     if not records:
@@ -187,20 +192,57 @@ def _records_to_table(path: Path, records: list[dict[str, Any]], lines: list[int
     return pa.table(arrays)
 
 
+_ARROW_CHECKS = {
+    "string": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t),
+    "integer": pa.types.is_integer,
+    "number": lambda t: pa.types.is_integer(t) or pa.types.is_floating(t),
+    "boolean": pa.types.is_boolean,
+    "list": pa.types.is_list,
+    "object": pa.types.is_struct,
+}
+_BLANK_LINE = re.compile(rb"\n[ \t\r]*(?:\n|$)")  # starts with a literal: a fast scan
+_BLANK_START = re.compile(rb"[ \t\r]*(?:\n|$)")
+
+
+def _fast_jsonl(data: bytes, spec: RawSpec) -> pa.Table | None:
+    """Arrow's multi-threaded JSON reader for clean files; None sends the file to the line-checking path.
+
+    Clean means: UTF-8, no blank lines (so row ids are 1..n), every declared column present with its type,
+    no reserved column, and no value Arrow would turn into a timestamp (the text must stay as written).
+    """
+    body = data.rstrip(b"\n")
+    if data.startswith(b"\xef\xbb\xbf") or _BLANK_START.match(body) or _BLANK_LINE.search(body):
+        return None
+    try:
+        data.decode("utf-8")  # Arrow's reader does not validate UTF-8 inside strings
+        table = pa_json.read_json(pa.BufferReader(data))
+    except (UnicodeDecodeError, pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if table.num_rows != lines or any(name.startswith("_") for name in table.column_names):
+        return None
+    if any(pa.types.is_timestamp(field.type) for field in table.schema):
+        return None
+    for column, kind in spec.columns.items():
+        if column not in table.column_names or table.column(column).null_count:
+            return None
+        check = _ARROW_CHECKS.get(kind)
+        if check is not None and not check(table.schema.field(column).type):
+            return None
+    return table
+
+
 def _read_parquet(path: Path, data: bytes, spec: RawSpec) -> pa.Table:
     try:
         table = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowInvalid, OSError) as exc:
         raise RawFileError(path, f"not a readable Parquet file: {exc}") from exc
-    checks = {"string": pa.types.is_string, "integer": pa.types.is_integer, "boolean": pa.types.is_boolean,
-              "number": lambda t: pa.types.is_integer(t) or pa.types.is_floating(t), "list": pa.types.is_list,
-              "object": pa.types.is_struct}
     for column, kind in spec.columns.items():
         if column not in table.column_names:
             raise RawFileError(path, f"Parquet schema lacks required column {column!r} (has {table.column_names})")
         column_type = table.schema.field(column).type
-        check = checks.get(kind)
-        if check is not None and not (check(column_type) or pa.types.is_large_string(column_type)):
+        check = _ARROW_CHECKS.get(kind)
+        if check is not None and not check(column_type):
             raise RawFileError(path, f"column {column!r} must be {kind}, Parquet type is {column_type}")
     reserved = [c for c in table.column_names if c.startswith("_")]
     if reserved:

@@ -89,3 +89,20 @@ def test_unsupported_format(tmp_path: Path) -> None:
         read_raw(write(tmp_path, "a.txt", "hello"), SPEC)
     with pytest.raises(RawFileError, match="this pipeline takes"):
         read_raw(write(tmp_path, "a.csv", "text\nx\n"), RawSpec(formats=["jsonl"], columns={"text": "string"}))
+
+
+def test_fast_and_checking_paths_agree(tmp_path: Path) -> None:
+    lines = ['{"text": "a", "n": 1, "tags": ["x"]}', '{"text": "b", "n": 2.5, "tags": []}', '{"text": "c"}']
+    clean = read_raw(write(tmp_path, "clean.jsonl", "\n".join(lines) + "\n"), SPEC)  # Arrow's reader
+    blank = read_raw(write(tmp_path, "blank.jsonl", "\n".join(lines) + "\n\n"), SPEC)  # trailing blank line
+    spaced = read_raw(write(tmp_path, "spaced.jsonl", lines[0] + "\n\n" + "\n".join(lines[1:])), SPEC)
+    assert clean.table.to_pylist() == blank.table.to_pylist()
+    assert clean.table.column("n").to_pylist() == [1.0, 2.5, None]
+    assert spaced.table.column("_row_id").to_pylist() == [1, 3, 4]  # a blank line inside keeps line numbers
+    dated = read_raw(write(tmp_path, "dated.jsonl", '{"text": "a", "when": "2020-01-01T10:00:00"}\n'), SPEC)
+    assert dated.table.column("when").to_pylist() == ["2020-01-01T10:00:00"]  # never turned into a timestamp
+
+
+def test_blank_first_line_keeps_line_numbers(tmp_path: Path) -> None:
+    batch = read_raw(write(tmp_path, "lead.jsonl", ' \n{"text": "a"}\n{"text": "b"}\n'), SPEC)
+    assert batch.table.column("_row_id").to_pylist() == [2, 3]
