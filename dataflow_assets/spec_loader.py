@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -153,9 +152,3 @@ def chain_problems(spec: PipelineSpec) -> list[tuple[tuple[str | int, ...], str]
         if column not in available:
             problems.append((("export", "columns"), f"unknown column {column!r}"))
     return problems
-
-
-def spec_to_yaml(spec: PipelineSpec) -> str:
-    """A spec as YAML text (what the agent and tools write)."""
-    data: dict[str, Any] = spec.model_dump(mode="json", exclude_defaults=True)
-    return yaml.safe_dump(data, sort_keys=False)

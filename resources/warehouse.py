@@ -92,12 +92,6 @@ def registered(conn: duckdb.DuckDBPyConnection, tables: Mapping[str, pa.Table]) 
             conn.unregister(name)
 
 
-def replace_partition(
-    conn: duckdb.DuckDBPyConnection, pipeline: str, table: str, partition: str, rows: pa.Table
-) -> None:
-    """Replace one partition of a table with ``rows`` in a single transaction."""
-    with registered(conn, {"__incoming": rows}), transaction(conn):
-        replace_in_open_transaction(conn, pipeline, table, partition, "__incoming")
 
 
 def replace_in_open_transaction(

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from resources.step_store import step_stats, write_step_output
-from resources.warehouse import read_partition, replace_partition
+from resources.warehouse import read_partition
 
 
 def rows(texts: list[str]) -> pa.Table:
@@ -18,9 +18,9 @@ def rows(texts: list[str]) -> pa.Table:
 
 def test_rewrite_replaces_never_duplicates(tmp_path: Path) -> None:
     conn = duckdb.connect(str(tmp_path / "w.duckdb"))
-    replace_partition(conn, "p", "raw", "a", rows(["x", "y"]))
-    replace_partition(conn, "p", "raw", "b", rows(["z"]))
-    replace_partition(conn, "p", "raw", "a", rows(["x2", "y2", "w2"]))
+    write_step_output(conn, "p", "raw", "a", rows(["x", "y"]), None, {})
+    write_step_output(conn, "p", "raw", "b", rows(["z"]), None, {})
+    write_step_output(conn, "p", "raw", "a", rows(["x2", "y2", "w2"]), None, {})
     assert read_partition(conn, "p", "raw", "a").column("text").to_pylist() == ["x2", "y2", "w2"]
     assert conn.sql("SELECT count(*) FROM p.raw").fetchall()[0][0] == 4
 
@@ -38,8 +38,8 @@ def test_failed_write_keeps_previous_contents(tmp_path: Path) -> None:
 
 def test_new_output_columns_are_added(tmp_path: Path) -> None:
     conn = duckdb.connect(str(tmp_path / "w.duckdb"))
-    replace_partition(conn, "p", "s", "a", rows(["x"]))
-    replace_partition(conn, "p", "s", "b", rows(["y"]).append_column("score", pa.array([0.5])))
+    write_step_output(conn, "p", "s", "a", rows(["x"]), None, {})
+    write_step_output(conn, "p", "s", "b", rows(["y"]).append_column("score", pa.array([0.5])), None, {})
     assert read_partition(conn, "p", "s", "b").column("score").to_pylist() == [0.5]
     assert read_partition(conn, "p", "s", "a").column("score").to_pylist() == [None]
 

@@ -28,33 +28,19 @@ def char_lengths(text: TextColumn) -> np.ndarray:
     return to_numpy(pc.utf8_length(filled(text))).astype(np.int64)
 
 
-def flat_words(text: TextColumn) -> tuple[pa.Array, np.ndarray]:
-    """All whitespace-separated words of the column, flat, with the row index of each word."""
-    split = pc.utf8_split_whitespace(pc.utf8_trim_whitespace(filled(text)))
-    split = split.combine_chunks() if isinstance(split, pa.ChunkedArray) else split
-    flat = pc.list_flatten(split)
-    rows = to_numpy(pc.list_parent_indices(split)).astype(np.int64)
-    nonempty = to_numpy(pc.greater(pc.binary_length(flat), 0)).astype(bool)
-    return flat.filter(pa.array(nonempty)), rows[nonempty]
 
 
-def per_row_count(rows: np.ndarray, num_rows: int, weights: np.ndarray | None = None) -> np.ndarray:
-    """Count (or sum ``weights``) per row from a row index per element."""
-    return np.bincount(rows, weights=weights, minlength=num_rows)[:num_rows]
 
 
-def word_counts(text: TextColumn) -> np.ndarray:
-    """Whitespace-separated words per row."""
-    return count_regex(text, r"\S+")
 
 
-def lines(text: TextColumn) -> pa.ChunkedArray:
-    """Lines per row (split on newline), a list column."""
-    return pc.split_pattern(filled(text), "\n")
 
 
 def count_regex(text: TextColumn, pattern: str, ignore_case: bool = False) -> np.ndarray:
-    """Non-overlapping matches of a RE2 pattern per row."""
+    """Non-overlapping matches of a RE2 pattern per row.
+
+    Arrow re-anchors ``^`` after every match (``^\\.`` counts 4 in ``....``): anchor patterns with care.
+    """
     return to_numpy(pc.count_substring_regex(filled(text), pattern, ignore_case=ignore_case)).astype(np.int64)
 
 
