@@ -112,7 +112,7 @@ def _step_asset(
     op_cls = get_operator(step.op)
     key = asset_key(spec, step.name)
     checks = step_checks(step)
-    needs = set(getattr(op_cls, "requires", ()))
+    needs = set(op_cls.requires)
     stores_only_drops = op_cls.kind == OperatorKind.FILTER and not op_cls.outputs
     description = (step.description or op_cls.description or step.op) + f"\n\nOperator `{step.op}` ({op_cls.kind})."
 
@@ -137,7 +137,7 @@ def _step_asset(
         operator = op_cls(step.config, step.inputs, step.outputs)
         ctx = OperatorContext(
             pipeline=spec.name, step=step.name, partition=partition, log=context.log,
-            **{name: getattr(context.resources, name) for name in needs if name in ("llm", "sql", "sandbox", "embed")},
+            **{name: getattr(context.resources, name) for name in needs},
         )
         result = operator.run(batch, ctx)
         stats = {"input_rows": batch.num_rows, "drop_counts": result.drop_counts, "metrics": result.metrics}

@@ -82,6 +82,7 @@ class Operator(ABC):
     description: ClassVar[str] = ""
     inputs: ClassVar[tuple[str, ...]] = ()
     outputs: ClassVar[tuple[str, ...]] = ()
+    requires: ClassVar[tuple[str, ...]] = ()  # context services it needs: "llm", "sql", "sandbox", "embed"
     Config: ClassVar[type[OperatorConfig]] = OperatorConfig
 
     def __init__(

@@ -60,5 +60,6 @@ def describe(cls: type[Operator]) -> dict[str, Any]:
         "description": cls.description or (cls.__doc__ or "").strip().splitlines()[0],
         "inputs": list(cls.inputs),
         "outputs": list(cls.outputs),
+        "requires": list(cls.requires),
         "config_schema": cls.Config.model_json_schema(),
     }
