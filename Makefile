@@ -39,7 +39,8 @@ test: venv
 	$(BIN)/pytest -q
 
 ui: instance
-	setsid $(BIN)/dagster dev -h 127.0.0.1 -p $(UI_PORT) -w workspace.yaml
+	@echo "Dagster UI: http://127.0.0.1:$(UI_PORT)  (Ctrl-C stops it)"
+	$(BIN)/dagster dev -h 127.0.0.1 -p $(UI_PORT) -w workspace.yaml
 
 lint: venv
 	$(BIN)/ruff check .
