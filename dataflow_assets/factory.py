@@ -26,7 +26,7 @@ from dataflow_assets.raw_reader import read_raw
 from dataflow_assets.spec import PipelineSpec, StepSpec
 from operators.base import OperatorContext, OperatorKind
 from operators.registry import get_operator
-from resources.step_store import read_step_input, step_stats, write_step_output
+from resources.step_store import handed_off, read_step_input, step_stats, write_step_output
 from resources.warehouse import connect
 from sensors.raw_files import build_raw_file_sensor
 
@@ -132,8 +132,12 @@ def _step_asset(
     )
     def run_step(context: AssetExecutionContext) -> MaterializeResult:
         partition = context.partition_key
-        with connect(getattr(context.resources, WAREHOUSE_KEY)) as conn:
-            batch = read_step_input(conn, spec.name, upstream, partition)
+        warehouse = getattr(context.resources, WAREHOUSE_KEY)
+        step_input = handed_off(warehouse.database, spec.name, upstream, partition)
+        if step_input is None:
+            with connect(warehouse) as conn:
+                step_input = read_step_input(conn, spec.name, upstream, partition)
+        batch = step_input.table
         operator = op_cls(step.config, step.inputs, step.outputs)
         ctx = OperatorContext(
             pipeline=spec.name, step=step.name, partition=partition, log=context.log,
@@ -141,9 +145,10 @@ def _step_asset(
         )
         result = operator.run(batch, ctx)
         stats = {"input_rows": batch.num_rows, "drop_counts": result.drop_counts, "metrics": result.metrics}
-        with connect(getattr(context.resources, WAREHOUSE_KEY)) as conn:
+        with connect(warehouse) as conn:
             write_step_output(conn, spec.name, step.name, partition, result.table, result.dropped, stats,
-                              view_of=upstream if stores_only_drops else None)
+                              view_of=upstream if stores_only_drops else None,
+                              read_from=(upstream, step_input.write_id))
         outcome = StepOutcome(result.table, batch.num_rows, result.drop_counts, result.metrics)
         return MaterializeResult(
             metadata=step_metadata(result.table, batch.num_rows, result.drop_counts, result.metrics),
@@ -168,7 +173,7 @@ def _export_asset(spec: PipelineSpec, upstream: str, partitions: DynamicPartitio
     def export(context: AssetExecutionContext) -> MaterializeResult:
         partition = context.partition_key
         with connect(getattr(context.resources, WAREHOUSE_KEY)) as conn:
-            table = read_step_input(conn, spec.name, upstream, partition)
+            table = read_step_input(conn, spec.name, upstream, partition).table
             stats = step_stats(conn, spec.name, partition, spec.table_order)
         out_dir = getattr(context.resources, FILES_KEY).export_dir(spec.name)
         paths = write_export(spec, partition, table, out_dir, stats)

@@ -10,9 +10,11 @@ any other reader, or a stale id, goes to DuckDB.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,9 +41,30 @@ _HANDOFF: OrderedDict[tuple[str, str, str, str], tuple[str, pa.Table]] = Ordered
 _HANDOFF_ENTRIES = 2
 
 
+class StaleInputError(RuntimeError):
+    """The upstream partition a step read was rewritten before the step wrote its output."""
+
+
+@dataclass(frozen=True)
+class StepInput:
+    """A step's input rows and the upstream write they come from (None: upstream has no recorded write)."""
+
+    table: pa.Table
+    write_id: str | None
+
+
 def _database_path(conn: duckdb.DuckDBPyConnection) -> str:
     rows = conn.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
-    return str(rows[0][0]) if rows else ":memory:"
+    return os.path.realpath(rows[0][0]) if rows and rows[0][0] else ":memory:"
+
+
+def _current_write_id(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str, partition: str) -> str | None:
+    conn.execute(STATS_DDL)
+    rows = conn.execute(
+        f"SELECT write_id FROM {STATS_TABLE} WHERE pipeline = ? AND step = ? AND _partition = ?",
+        [pipeline, step, partition],
+    ).fetchall()
+    return rows[0][0] if rows else None
 
 
 def _relation_kind(conn: duckdb.DuckDBPyConnection, pipeline: str, name: str) -> str | None:
@@ -75,15 +98,21 @@ def write_step_output(
     dropped: pa.Table | None,
     stats: Mapping[str, Any],
     view_of: str | None = None,
+    read_from: tuple[str, str | None] | None = None,
 ) -> str:
     """Write a step's output for one partition in one transaction; returns the write id.
 
     With ``view_of`` (pure filters) only the dropped rows are stored and the step is a view over ``view_of``.
+    With ``read_from`` = (upstream step, write id of the input), the write is refused (``StaleInputError``,
+    nothing stored) when that upstream partition was rewritten since it was read.
     """
     database = _database_path(conn)
     write_id = uuid.uuid4().hex
     incoming = {"__kept": kept} | ({"__dropped": dropped} if dropped is not None else {})
     with registered(conn, incoming), transaction(conn):
+        if read_from is not None and _current_write_id(conn, pipeline, read_from[0], partition) != read_from[1]:
+            raise StaleInputError(f"{pipeline}.{read_from[0]} partition {partition!r} was rewritten while "
+                                  f"{step} ran on it; materialize {step} again")
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(pipeline)}")
         if view_of is not None:
             if dropped is None:
@@ -110,19 +139,20 @@ def write_step_output(
     return write_id
 
 
-def read_step_input(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str, partition: str) -> pa.Table:
-    """The rows of one partition of a step's output: from the in-process hand-off when still current."""
-    database = _database_path(conn)
-    cached = _HANDOFF.get((database, pipeline, step, partition))
-    if cached is not None:
-        conn.execute(STATS_DDL)
-        current = conn.execute(
-            f"SELECT write_id FROM {STATS_TABLE} WHERE pipeline = ? AND step = ? AND _partition = ?",
-            [pipeline, step, partition],
-        ).fetchall()
-        if current and current[0][0] == cached[0]:
-            return cached[1]
-    return read_partition(conn, pipeline, step, partition)
+def handed_off(database: str, pipeline: str, step: str, partition: str) -> StepInput | None:
+    """The rows this process last wrote for a step's partition, without touching DuckDB (verify on write)."""
+    cached = _HANDOFF.get((os.path.realpath(database), pipeline, step, partition))
+    return StepInput(cached[1], cached[0]) if cached is not None else None
+
+
+def read_step_input(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str, partition: str) -> StepInput:
+    """One partition of a step's output, with its write id: the hand-off when still current, else DuckDB."""
+    with transaction(conn):  # rows and write id from one snapshot
+        write_id = _current_write_id(conn, pipeline, step, partition)
+        cached = _HANDOFF.get((_database_path(conn), pipeline, step, partition))
+        if cached is not None and write_id is not None and cached[0] == write_id:
+            return StepInput(cached[1], write_id)
+        return StepInput(read_partition(conn, pipeline, step, partition), write_id)
 
 
 def step_stats(

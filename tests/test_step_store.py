@@ -6,8 +6,9 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pytest
 
-from resources.step_store import read_step_input, step_stats, write_step_output
+from resources.step_store import StaleInputError, handed_off, read_step_input, step_stats, write_step_output
 from resources.warehouse import read_partition
 
 
@@ -54,9 +55,25 @@ def test_handoff_is_used_only_while_current(tmp_path: Path) -> None:
     conn = duckdb.connect(path)
     mine = rows(["mine"])
     write_step_output(conn, "p", "s", "x", mine, None, {})
-    assert read_step_input(conn, "p", "s", "x") is mine  # same process, same write: no round trip
+    assert read_step_input(conn, "p", "s", "x").table is mine  # same process, same write: no round trip
     conn.close()
     other = duckdb.connect(path)  # another writer replaces the partition: the hand-off is stale
     other.execute("UPDATE _dataflow.step_stats SET write_id = 'someone-else'")
     other.execute("UPDATE p.s SET text = 'theirs'")
-    assert read_step_input(other, "p", "s", "x").column("text").to_pylist() == ["theirs"]
+    assert read_step_input(other, "p", "s", "x").table.column("text").to_pylist() == ["theirs"]
+
+
+def test_write_is_refused_when_its_input_was_rewritten(tmp_path: Path) -> None:
+    path = str(tmp_path / "w.duckdb")
+    conn = duckdb.connect(path)
+    write_step_output(conn, "p", "raw", "x", rows(["a", "b"]), None, {})
+    write_step_output(conn, "p", "s", "x", rows(["old"]), None, {})
+    step_input = handed_off(path, "p", "raw", "x")  # optimistic: no DuckDB access
+    assert step_input is not None and step_input.table.num_rows == 2
+    write_step_output(conn, "p", "raw", "x", rows(["c"]), None, {})  # another run rewrites the input meanwhile
+    with pytest.raises(StaleInputError, match="was rewritten while s ran"):
+        write_step_output(conn, "p", "s", "x", rows(["new"]), None, {}, read_from=("raw", step_input.write_id))
+    assert read_partition(conn, "p", "s", "x").column("text").to_pylist() == ["old"]
+    fresh = read_step_input(conn, "p", "raw", "x")
+    write_step_output(conn, "p", "s", "x", rows(["new"]), None, {}, read_from=("raw", fresh.write_id))
+    assert read_partition(conn, "p", "s", "x").column("text").to_pylist() == ["new"]
