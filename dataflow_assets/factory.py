@@ -3,6 +3,7 @@
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from dagster import (
     AssetExecutionContext,
@@ -172,6 +173,11 @@ def _export_asset(spec: PipelineSpec, upstream: str, partitions: DynamicPartitio
     )
     def export(context: AssetExecutionContext) -> MaterializeResult:
         partition = context.partition_key
+        twins = [key for key in context.instance.get_dynamic_partitions(partitions_name(spec.name))
+                 if key != partition and Path(key).stem == Path(partition).stem]
+        if twins:
+            raise ValueError(f"export of {partition!r} would overwrite the export of {twins[0]!r} "
+                             "(same file name stem); rename one raw file")
         with connect(getattr(context.resources, WAREHOUSE_KEY)) as conn:
             table = read_step_input(conn, spec.name, upstream, partition).table
             stats = step_stats(conn, spec.name, partition, spec.table_order)

@@ -7,6 +7,7 @@ reported in the tick log and the other files go on.
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 from dagster import (
@@ -53,6 +54,7 @@ def build_raw_file_sensor(
         seen: dict[str, Any] = json.loads(context.cursor) if context.cursor else {}
         known = set(context.instance.get_dynamic_partitions(partitions.name or ""))
         run_requests, new_keys, problems = [], [], []
+        stems = {Path(k).stem: k for k in sorted(known)}
         for path in sorted(folder.iterdir()):
             fmt = file_format(path)
             if path.name.startswith(".") or fmt is None or fmt not in spec.raw.formats or not path.is_file():
@@ -61,6 +63,9 @@ def build_raw_file_sensor(
             try:
                 if INVALID_KEY_CHARS & set(key):
                     raise ValueError("file name has a character not allowed in a partition key (, [ ] or tab)")
+                twin = stems.setdefault(path.stem, key)
+                if twin != key:
+                    raise ValueError(f"same name stem as {twin!r}: their exports would collide; rename one")
                 stat = path.stat()
                 if stat.st_size == 0:
                     raise ValueError("file is empty")

@@ -66,3 +66,12 @@ def test_missing_folder_skips(project: Project) -> None:
     sensor = build_pipeline(SPEC).sensor
     context = build_sensor_context(instance=project.instance, resources={"files": project.files})
     assert "does not exist yet" in str(sensor(context).skip_message)
+
+
+def test_files_whose_exports_would_collide_are_refused(project: Project) -> None:
+    project.add_raw("watched", "news.jsonl", '{"text": "hello there world"}\n')
+    first = tick(project, None)
+    project.add_raw("watched", "news.csv", "text\nsome other words\n")
+    second = tick(project, first.cursor)
+    assert [r.partition_key for r in first.run_requests] == ["news.jsonl"]
+    assert second.run_requests == [] and "same name stem as 'news.jsonl'" in str(second.skip_reason)
