@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from dagster import DagsterInstance
 
 from dataflow_assets.catalog import load_all_specs
 from dataflow_assets.definitions import defs
+from dataflow_assets.export import export_path
 from dataflow_assets.factory import partitions_name
 from dataflow_assets.project import warehouse_from_env
 from dataflow_assets.runner import QUIET_RUN_CONFIG, failure_messages, summary_table
@@ -36,8 +36,7 @@ def main(pipeline: str, partition: str) -> int:
         rows = step_stats(conn, pipeline, partition, spec.table_order)
     print("\n" + summary_table(rows))
     export_dir = file_store_from_env().export_dir(pipeline)
-    stem = os.path.splitext(partition)[0]
-    print(f"\nExported training set: {export_dir / (stem + '.jsonl')} (and .parquet, .card.md)")
+    print(f"\nExported training set: {export_path(export_dir, partition, 'jsonl')} (and .parquet, .card.md)")
     print(f"Step tables: DuckDB {warehouse_from_env().database}, schema {pipeline!r} "
           f"(e.g. SELECT * FROM {pipeline}.raw)")
     print("Open the UI: make ui   then browse http://127.0.0.1:3000 (asset group "

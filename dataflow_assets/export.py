@@ -24,6 +24,16 @@ def _atomic_write(path: Path, write: Any) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def export_stem(partition: str) -> str:
+    """The export file name of a partition, without suffix: the raw file name's stem."""
+    return Path(partition).stem
+
+
+def export_path(out_dir: Path, partition: str, kind: str) -> Path:
+    """Where a partition's export of one kind (jsonl, parquet, card.md) lives."""
+    return out_dir / f"{export_stem(partition)}.{kind}"
+
+
 def export_columns(table: pa.Table, spec: PipelineSpec) -> pa.Table:
     """The exported columns: the spec's list, or every non-system column."""
     names = spec.export.columns or [c for c in table.column_names if not c.startswith("_")]
@@ -67,16 +77,15 @@ def write_export(
 ) -> dict[str, Path]:
     """Write the export files of one partition; returns their paths by kind."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = Path(partition).stem
     table = export_columns(table, spec)
     paths: dict[str, Path] = {}
     if "jsonl" in spec.export.formats:
-        paths["jsonl"] = out_dir / f"{stem}.jsonl"
+        paths["jsonl"] = export_path(out_dir, partition, "jsonl")
         write_jsonl(table, paths["jsonl"])
     if "parquet" in spec.export.formats:
-        paths["parquet"] = out_dir / f"{stem}.parquet"
+        paths["parquet"] = export_path(out_dir, partition, "parquet")
         _atomic_write(paths["parquet"], lambda tmp: pq.write_table(table, tmp))
-    paths["card"] = out_dir / f"{stem}.card.md"
+    paths["card"] = export_path(out_dir, partition, "card.md")
     card = dataset_card(spec, partition, table.num_rows, stats)
     _atomic_write(paths["card"], lambda tmp: tmp.write_text(card, encoding="utf-8"))
     return paths

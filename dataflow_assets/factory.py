@@ -3,7 +3,6 @@
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from dagster import (
     AssetExecutionContext,
@@ -21,7 +20,7 @@ from dagster import (
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from dataflow_assets.checks import StepOutcome, check_specs, evaluate, step_checks
-from dataflow_assets.export import write_export
+from dataflow_assets.export import export_stem, write_export
 from dataflow_assets.metadata import markdown_preview, step_metadata
 from dataflow_assets.raw_reader import read_raw
 from dataflow_assets.spec import PipelineSpec, StepSpec
@@ -174,7 +173,7 @@ def _export_asset(spec: PipelineSpec, upstream: str, partitions: DynamicPartitio
     def export(context: AssetExecutionContext) -> MaterializeResult:
         partition = context.partition_key
         twins = [key for key in context.instance.get_dynamic_partitions(partitions_name(spec.name))
-                 if key != partition and Path(key).stem == Path(partition).stem]
+                 if key != partition and export_stem(key) == export_stem(partition)]
         if twins:
             raise ValueError(f"export of {partition!r} would overwrite the export of {twins[0]!r} "
                              "(same file name stem); rename one raw file")

@@ -12,6 +12,7 @@ from typing import Any
 from dagster import DagsterInstance, ExecuteInProcessResult
 from dagster_duckdb import DuckDBResource
 
+from dataflow_assets.export import export_path
 from dataflow_assets.factory import partitions_name
 from dataflow_assets.project import build_definitions
 from dataflow_assets.spec_loader import load_spec
@@ -101,16 +102,16 @@ def run_spec(
                 raise PipelineRunError("\n".join(failure_messages(result)) or "run failed")
         with connect(database) as conn:
             steps = step_stats(conn, spec.name, partition, spec.table_order)
-        outputs = _copy_outputs(files.export_dir(spec.name), Path(partition).stem, Path(out) if out else None)
+        outputs = _copy_outputs(files.export_dir(spec.name), partition, Path(out) if out else None)
     return RunSummary(spec.name, partition, outputs, steps)
 
 
-def _copy_outputs(export_dir: Path, stem: str, out: Path | None) -> dict[str, Path]:
+def _copy_outputs(export_dir: Path, partition: str, out: Path | None) -> dict[str, Path]:
     if out is None:
         return {}
     out.parent.mkdir(parents=True, exist_ok=True)
     kind = "parquet" if out.suffix == ".parquet" else "jsonl"
-    shutil.copyfile(export_dir / f"{stem}.{kind}", out)
+    shutil.copyfile(export_path(export_dir, partition, kind), out)
     card = out.with_name(out.stem + ".card.md")
-    shutil.copyfile(export_dir / f"{stem}.card.md", card)
+    shutil.copyfile(export_path(export_dir, partition, "card.md"), card)
     return {kind: out, "card": card}

@@ -7,7 +7,6 @@ reported in the tick log and the other files go on.
 
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 from dagster import (
@@ -22,6 +21,7 @@ from dagster import (
 )
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
+from dataflow_assets.export import export_stem
 from dataflow_assets.raw_reader import file_format, sha256_of
 from dataflow_assets.spec import PipelineSpec
 from resources.files import FileStoreResource
@@ -54,7 +54,7 @@ def build_raw_file_sensor(
         seen: dict[str, Any] = json.loads(context.cursor) if context.cursor else {}
         known = set(context.instance.get_dynamic_partitions(partitions.name or ""))
         run_requests, new_keys, problems = [], [], []
-        stems = {Path(k).stem: k for k in sorted(known)}
+        stems = {export_stem(k): k for k in sorted(known)}
         for path in sorted(folder.iterdir()):
             fmt = file_format(path)
             if path.name.startswith(".") or fmt is None or fmt not in spec.raw.formats or not path.is_file():
@@ -63,7 +63,7 @@ def build_raw_file_sensor(
             try:
                 if INVALID_KEY_CHARS & set(key):
                     raise ValueError("file name has a character not allowed in a partition key (, [ ] or tab)")
-                twin = stems.setdefault(path.stem, key)
+                twin = stems.setdefault(export_stem(key), key)
                 if twin != key:
                     raise ValueError(f"same name stem as {twin!r}: their exports would collide; rename one")
                 stat = path.stat()
