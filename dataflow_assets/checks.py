@@ -13,13 +13,17 @@ from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetK
 from dataflow_assets.spec import CheckSpec, StepSpec
 
 DEFAULT_CHECKS = (CheckSpec(check="non_empty", severity="WARN"),)
+STATEFUL_CHECKS = (CheckSpec(check="index_consistency", severity="WARN"),)  # steps with an index (dedup)
+INDEX_COUNTS = ("kept_rows", "index_rows", "orphaned_provenance", "earlier_partitions_missing")
 
 
-def step_checks(step: StepSpec) -> list[CheckSpec]:
-    """The checks of a step: the declared ones, plus a non-empty warning unless declared."""
+def step_checks(step: StepSpec, stateful: bool = False) -> list[CheckSpec]:
+    """The checks of a step: the declared ones, plus a non-empty warning (and, for a step with an index,
+    an index-consistency warning) unless declared."""
     declared = list(step.checks)
     names = {c.check_name for c in declared}
-    return declared + [c for c in DEFAULT_CHECKS if c.check_name not in names]
+    defaults = DEFAULT_CHECKS + (STATEFUL_CHECKS if stateful else ())
+    return declared + [c for c in defaults if c.check_name not in names]
 
 
 def check_specs(key: AssetKey, checks: list[CheckSpec]) -> list[AssetCheckSpec]:
@@ -49,6 +53,8 @@ def describe(check: CheckSpec) -> str:
         "null_rate": f"null (or empty) rate of {check.columns} {band}",
         "metric": f"operator metric {check.metric!r} {band}",
         "drop_reason_share": f"share of input rows dropped for {check.reason!r} {band}",
+        "index_consistency": "dedup index rows = kept rows, every dropped row's kept copy is indexed, and every "
+        "earlier partition was indexed before this one (value: number of mismatches)",
     }[check.check]
 
 
@@ -82,6 +88,12 @@ def measure(check: CheckSpec, outcome: StepOutcome) -> float | None:
         return max((_null_rate(outcome.table, c) for c in check.columns), default=0.0)
     if check.check == "drop_reason_share":
         return outcome.drop_counts.get(check.reason or "", 0) / outcome.input_rows if outcome.input_rows else 0.0
+    if check.check == "index_consistency":
+        counts = {name: outcome.metrics.get(name) for name in INDEX_COUNTS}
+        if not all(isinstance(value, int | float) for value in counts.values()):
+            return None
+        return float(abs(counts["kept_rows"] - counts["index_rows"]) + counts["orphaned_provenance"]
+                     + counts["earlier_partitions_missing"])
     value = outcome.metrics.get(check.metric or "")
     return float(value) if isinstance(value, int | float) else None
 
@@ -91,6 +103,8 @@ def evaluate(key: AssetKey, check: CheckSpec, outcome: StepOutcome) -> AssetChec
     value = measure(check, outcome)
     if check.check == "non_empty":
         passed = value is not None and value > 0
+    elif check.check == "index_consistency":
+        passed = value == 0
     else:
         passed = value is not None and (check.min is None or value >= check.min) and (
             check.max is None or value <= check.max

@@ -11,7 +11,7 @@ IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 RESERVED_STEP_NAMES = {"raw", "export"}
 ColumnType = Literal["string", "integer", "number", "boolean", "list", "object", "any"]
 RawFormat = Literal["jsonl", "csv", "parquet"]
-CheckKind = Literal["non_empty", "retention", "null_rate", "metric", "drop_reason_share"]
+CheckKind = Literal["non_empty", "retention", "null_rate", "metric", "drop_reason_share", "index_consistency"]
 
 
 class _Strict(BaseModel):

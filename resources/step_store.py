@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS {STATS_TABLE} (
     dropped_rows BIGINT, drop_counts JSON, metrics JSON, written_at TIMESTAMPTZ, write_id VARCHAR
 )"""
 _HANDOFF: OrderedDict[tuple[str, str, str, str], tuple[str, pa.Table]] = OrderedDict()
-_HANDOFF_ENTRIES = 2
+_HANDOFF_ENTRIES = 1  # only the last write: the next step's input (older ones only cost memory)
 
 
 class StaleInputError(RuntimeError):
@@ -99,16 +99,22 @@ def write_step_output(
     stats: Mapping[str, Any],
     view_of: str | None = None,
     read_from: tuple[str, str | None] | None = None,
+    side_tables: Mapping[str, pa.Table] | None = None,
 ) -> str:
     """Write a step's output for one partition in one transaction; returns the write id.
 
     With ``view_of`` (pure filters) only the dropped rows are stored and the step is a view over ``view_of``.
     With ``read_from`` = (upstream step, write id of the input), the write is refused (``StaleInputError``,
-    nothing stored) when that upstream partition was rewritten since it was read.
+    nothing stored) when that upstream partition was rewritten since it was read. ``side_tables`` (e.g. a
+    dedup step's index) are replaced for the partition in the same transaction, as ``<step>__<name>``.
     """
     database = _database_path(conn)
     write_id = uuid.uuid4().hex
+    side = dict(side_tables or {})
+    if "dropped" in side:
+        raise ValueError(f"{pipeline}.{step}: a side table may not be named 'dropped'")
     incoming = {"__kept": kept} | ({"__dropped": dropped} if dropped is not None else {})
+    incoming |= {f"__side_{name}": rows for name, rows in side.items()}
     with registered(conn, incoming), transaction(conn):
         if read_from is not None and _current_write_id(conn, pipeline, read_from[0], partition) != read_from[1]:
             raise StaleInputError(f"{pipeline}.{read_from[0]} partition {partition!r} was rewritten while "
@@ -124,6 +130,8 @@ def write_step_output(
             replace_in_open_transaction(conn, pipeline, step, partition, "__kept")
             if dropped is not None:
                 replace_in_open_transaction(conn, pipeline, f"{step}__dropped", partition, "__dropped")
+        for name in side:
+            replace_in_open_transaction(conn, pipeline, f"{step}__{name}", partition, f"__side_{name}")
         conn.execute(STATS_DDL)
         conn.execute(f"DELETE FROM {STATS_TABLE} WHERE pipeline = ? AND step = ? AND _partition = ?",
                      [pipeline, step, partition])
