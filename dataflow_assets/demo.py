@@ -35,6 +35,12 @@ def main(pipeline: str, partition: str) -> int:
     with connect(warehouse_from_env()) as conn:
         rows = step_stats(conn, pipeline, partition, spec.table_order)
     print("\n" + summary_table(rows))
+    for row in rows:
+        m = row.get("metrics") or {}
+        if "llm_requests" in m:
+            print(f"  {row['step']}: {m['llm_backend']} {m['llm_model']}: {m['llm_requests']} requests, "
+                  f"{m['llm_cache_hits']} cache hits, {m['llm_failures']} failed rows, "
+                  f"{m['llm_completion_tokens']} completion tokens at {m['llm_tokens_per_s']} tokens/s")
     export_dir = file_store_from_env().export_dir(pipeline)
     print(f"\nExported training set: {export_path(export_dir, partition, 'jsonl')} (and .parquet, .card.md)")
     print(f"Step tables: DuckDB {warehouse_from_env().database}, schema {pipeline!r} "

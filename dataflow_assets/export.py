@@ -69,7 +69,25 @@ def dataset_card(spec: PipelineSpec, partition: str, rows: int, stats: Sequence[
         reasons = sorted(row["drop_counts"].items(), key=lambda kv: -kv[1])[:3]
         text = ", ".join(f"{reason} ({count})" for reason, count in reasons)
         lines.append(f"| {row['step']} | {row['input_rows']} | {row['output_rows']} | {row['dropped_rows']} | {text} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + llm_usage(stats)) + "\n"
+
+
+def llm_usage(stats: Sequence[dict[str, Any]]) -> list[str]:
+    """Card lines: the model each LLM step used and what it cost (empty when no step used an LLM)."""
+    used = [row for row in stats if "llm_requests" in (row.get("metrics") or {})]
+    if not used:
+        return []
+    lines = ["", "## Models and token usage", "",
+             "| step | backend | model | requests | cache hits | failed rows | prompt tokens | completion tokens |",
+             "|---|---|---|---:|---:|---:|---:|---:|"]
+    for row in used:
+        m = row["metrics"]
+        lines.append(f"| {row['step']} | {m.get('llm_backend', '')} | {m.get('llm_model', '')} | "
+                     f"{m['llm_requests']} | {m.get('llm_cache_hits', 0)} | {m.get('llm_failures', 0)} | "
+                     f"{m.get('llm_prompt_tokens', 0)} | {m.get('llm_completion_tokens', 0)} |")
+    lines.append("")
+    lines.append("Token counts are for requests sent in the run that wrote each step; cached answers cost none.")
+    return lines
 
 
 def write_export(

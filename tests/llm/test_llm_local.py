@@ -1,0 +1,78 @@
+"""The embedded default: a real llama.cpp server with SmolLM2-135M shipped on PyPI, on 127.0.0.1."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from operators.llm import ChatRequest, LLMService, Sampling
+from resources.llm import LLMResource
+from resources.llm_local import MODEL_ALIAS, LocalLlamaServer, default_model_path, served_models
+from resources.llm_tokens import approx_token_count
+
+
+class Capital(BaseModel):
+    city: str = Field(min_length=1)
+    confidence: int = Field(ge=1, le=5)
+
+
+def test_model_ships_in_the_package() -> None:
+    path = default_model_path()
+    assert path.name.endswith(".gguf") and path.stat().st_size > 50_000_000
+
+
+def test_server_answers_and_is_reused(llama_server: LocalLlamaServer) -> None:
+    assert served_models(llama_server.base_url) == [MODEL_ALIAS]
+    second = LocalLlamaServer(port=llama_server.port)
+    assert second.ensure() == llama_server.base_url
+    assert not second.started_here  # reused, not started twice
+
+
+def test_chat_and_structured_output(local_llm: LLMResource) -> None:
+    session = local_llm.session()
+    assert isinstance(session, LLMService)
+    replies = session.chat([
+        ChatRequest.of("What is the capital of France? Answer in one word.", sampling=Sampling(max_tokens=12)),
+        ChatRequest.of("What is the capital of Italy? Reply in JSON with keys city and confidence (1-5).",
+                       sampling=Sampling(max_tokens=40), schema=Capital),
+    ])
+    assert replies[0].ok and replies[0].text.strip()
+    assert replies[1].ok and isinstance(replies[1].parsed, Capital) and 1 <= replies[1].parsed.confidence <= 5
+    summary = session.stats.summary()
+    assert summary["llm_requests"] >= 2 and summary["llm_completion_tokens"] > 0
+    assert summary["llm_latency_p95_s"] >= summary["llm_latency_p50_s"] > 0 and summary["llm_tokens_per_s"] > 0
+
+
+def test_token_counts_come_from_the_model_tokenizer(local_llm: LLMResource) -> None:
+    texts = ["Hello world", "Tokenization through the serving model's own vocabulary.", ""]
+    counts = local_llm.session().count_tokens(texts)
+    assert counts[2] == 0 and counts[0] < counts[1]
+    assert counts[0] == 2  # SmolLM2's BPE: "Hello", " world"
+
+
+def test_token_count_falls_back_to_the_shipped_approximation(tmp_path) -> None:
+    from benchmarks.stub_openai import StubServer
+    from tests.conftest import free_port
+
+    stub = StubServer(free_port()).start()  # a server without any tokenize route
+    try:
+        llm = LLMResource(backend="openai", base_url=stub.base_url, model="stub", cache_path="")
+        text = "An approximation, within about fifteen percent of BPE on English prose."
+        assert llm.session().count_tokens([text]) == [approx_token_count(text)]
+        assert 10 <= approx_token_count(text) <= 20
+    finally:
+        stub.stop()
+
+
+def test_stop_kills_the_server_it_started() -> None:
+    from tests.conftest import free_port
+
+    server = LocalLlamaServer(port=free_port(), n_threads=1)
+    server.ensure()
+    assert server.started_here and server.is_serving()
+    server.stop()
+    assert served_models(server.base_url, timeout_s=1) is None
+
+
+def test_plain_completion_on_the_local_server(local_llm: LLMResource) -> None:
+    replies = local_llm.session().complete(["The capital of France is"], Sampling(max_tokens=8))
+    assert replies[0].ok and replies[0].text.strip() and replies[0].completion_tokens > 0
