@@ -1,8 +1,9 @@
-"""The ``dataflow`` command line: list operators and specs, run a spec on a file."""
+"""The ``dataflow`` command line: list operators and specs, run a spec on a file, show a step's rows."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -64,14 +65,48 @@ def specs(paths: tuple[Path, ...]) -> None:
               help="Keep the step tables in this DuckDB file (default: a temporary one).")
 def run(spec: Path, input_file: Path, out: Path, warehouse: Path | None) -> None:
     """Run SPEC on INPUT_FILE through the Dagster definitions, without the UI."""
-    from dataflow_assets.runner import PipelineRunError, run_spec, summary_table
+    from dataflow_assets.runner import PipelineRunError, StepProgress, run_spec, summary_table
+
+    def report(step: StepProgress) -> None:
+        rows = "" if step.rows is None else f"{step.rows:>9} rows"
+        click.echo(f"[{step.done:>{len(str(step.total))}}/{step.total}] {step.step:<34}{rows}", err=True)
 
     try:
-        summary = run_spec(spec, input_file, out, warehouse)
+        summary = run_spec(spec, input_file, out, warehouse, progress=report)
     except (SpecError, PipelineRunError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(summary_table(summary.steps))
     click.echo(f"exported {summary.exported_rows} rows -> " + ", ".join(str(p) for p in summary.outputs.values()))
+
+
+@main.command()
+@click.argument("pipeline")
+@click.argument("step")
+@click.option("--partition", default=None, help="Only this partition (raw file name); default: every partition.")
+@click.option("--dropped", is_flag=True, help="Show the rows the step dropped, with their `_drop_reason`.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0), help="Rows to print at most.")
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="DuckDB file (default: $DATAFLOW_WAREHOUSE or data/warehouse/dataflow.duckdb).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per row instead of a table.")
+def show(pipeline: str, step: str, partition: str | None, dropped: bool, limit: int, warehouse: Path | None,
+         as_json: bool) -> None:
+    """Print stored rows of PIPELINE's STEP (``raw``, a step name) from the DuckDB warehouse."""
+    from dataflow_assets.project import DEFAULT_WAREHOUSE
+    from dataflow_assets.show import ShowError, format_rows, read_step_rows
+
+    database = warehouse or Path(os.environ.get("DATAFLOW_WAREHOUSE", DEFAULT_WAREHOUSE))
+    if not database.is_file():
+        raise click.ClickException(f"no warehouse at {database}: materialize a pipeline first (or pass --warehouse)")
+    try:
+        rows = read_step_rows(database, pipeline, step, partition, dropped, limit)
+    except ShowError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        for row in rows.table.to_pylist():
+            click.echo(json.dumps(row, ensure_ascii=False, default=str))
+        return
+    click.echo(format_rows(rows.table))
+    click.echo(f"({rows.table.num_rows} of {rows.total} rows of {rows.relation})")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Materialization metadata: row count, column schema, a markdown preview and drop counts."""
+"""Materialization metadata (row count, column schema, a markdown preview, drop counts) and UI descriptions."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 
 import pyarrow as pa
 from dagster import MetadataValue, TableColumn, TableSchema
+
+from dataflow_assets.spec import PipelineSpec
 
 PREVIEW_ROWS = 5
 PREVIEW_CELL_CHARS = 120
@@ -52,3 +54,14 @@ def step_metadata(
     for name, value in metrics.items():
         metadata[f"metric/{name}"] = value
     return metadata
+
+
+def pipeline_description(spec: PipelineSpec) -> str:
+    """A README-like markdown description of a pipeline for the UI: purpose, raw input, steps, export."""
+    columns = ", ".join(f"`{name}` ({kind})" for name, kind in spec.raw.columns.items()) or "any"
+    steps = "\n".join(f"{i}. `{step.name}`: {step.op}" for i, step in enumerate(spec.steps, start=1))
+    parts = [spec.description.strip() or f"Pipeline {spec.name}.",
+             f"**Raw input**: one file per partition ({', '.join(spec.raw.formats)}), columns {columns}.",
+             f"**Steps** ({len(spec.steps)}):\n\n{steps}",
+             f"**Export**: {', '.join(spec.export.formats)} and a dataset card."]
+    return "\n\n".join(parts)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dagster import DagsterInstance, ExecuteInProcessResult
+from dagster import DagsterInstance, EventLogEntry, ExecuteInProcessResult
+from dagster._core.utils import make_new_run_id
 from dagster_duckdb import DuckDBResource
 
 from dataflow_assets.export import export_path
@@ -38,6 +40,35 @@ class RunSummary:
     def exported_rows(self) -> int:
         """Rows in the final export."""
         return self.steps[-1]["output_rows"] if self.steps else 0
+
+
+@dataclass(frozen=True)
+class StepProgress:
+    """One asset of a run materialized: how many of the run's assets are done, and the rows this one kept."""
+
+    done: int
+    total: int
+    step: str
+    rows: int | None
+
+
+ProgressCallback = Callable[[StepProgress], None]
+
+
+def _progress_watcher(report: ProgressCallback, total: int) -> Callable[[EventLogEntry, str], None]:
+    """An event-log callback that reports each asset materialization of a run as it is stored."""
+    done = 0
+
+    def on_event(entry: EventLogEntry, _cursor: str) -> None:
+        nonlocal done
+        materialization = entry.asset_materialization
+        if materialization is None:
+            return
+        done += 1
+        rows = materialization.metadata.get("dagster/row_count")
+        report(StepProgress(done, total, materialization.asset_key.path[-1], rows.value if rows else None))
+
+    return on_event
 
 
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -78,9 +109,13 @@ def _stage_input(source: Path, raw_dir: Path) -> Path:
 
 
 def run_spec(
-    spec_path: Path | str, input_path: Path | str, out: Path | str | None = None, warehouse: Path | str | None = None
+    spec_path: Path | str, input_path: Path | str, out: Path | str | None = None, warehouse: Path | str | None = None,
+    progress: ProgressCallback | None = None,
 ) -> RunSummary:
-    """Materialize every asset of a spec for one input file in a temporary instance; copy the export to ``out``."""
+    """Materialize every asset of a spec for one input file in a temporary instance; copy the export to ``out``.
+
+    ``progress`` is called after each asset (raw, every step, export) is materialized.
+    """
     spec = load_spec(spec_path)
     source = Path(input_path)
     if not source.is_file():
@@ -94,9 +129,12 @@ def run_spec(
         partition = source.name
         with DagsterInstance.ephemeral() as instance:  # in-memory run storage: no per-event fsync
             instance.add_dynamic_partitions(partitions_name(spec.name), [partition])
+            run_id = make_new_run_id()
+            if progress is not None:  # the in-memory event log calls watchers synchronously, as events are stored
+                instance.watch_event_logs(run_id, None, _progress_watcher(progress, len(spec.steps) + 2))
             result = defs.resolve_job_def(f"{spec.name}_job").execute_in_process(
                 partition_key=partition, instance=instance, raise_on_error=False,
-                run_config=QUIET_RUN_CONFIG,
+                run_config=QUIET_RUN_CONFIG, run_id=run_id,
             )
             if not result.success:
                 raise PipelineRunError("\n".join(failure_messages(result)) or "run failed")

@@ -29,6 +29,10 @@ class FileStoreResource(ConfigurableResource):
         """The folder a pipeline's exports go to."""
         return Path(self.export_root).resolve() / pipeline
 
+    def artifact_dir(self, pipeline: str, partition: str) -> Path:
+        """The folder for a partition's UI artifacts (histogram images): ``<export folder>/artifacts/<partition>``."""
+        return self.export_dir(pipeline) / "artifacts" / partition
+
 
 def file_store_from_env() -> FileStoreResource:
     """The file store configured by ``DATAFLOW_RAW_DIR`` / ``DATAFLOW_EXPORT_DIR`` (defaults under data/)."""

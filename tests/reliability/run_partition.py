@@ -1,0 +1,69 @@
+"""Run process for the kill -9 test: materialize one partition of the reliability spec in this process.
+
+    python -m tests.reliability.run_partition ROOT PARTITION [--hang-in STEP]
+
+``--hang-in STEP`` injects a fault (test-only): inside STEP's partition write, after the real delete and insert
+ran in the open DuckDB transaction and before the commit, the process writes ``ROOT/hanging`` and sleeps, so the
+test can ``kill -9`` it in the middle of the write.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from dagster import DagsterInstance, ExecuteInProcessResult
+from dagster_duckdb import DuckDBResource
+
+import resources.step_store as step_store
+from dataflow_assets.factory import partitions_name
+from dataflow_assets.project import build_definitions
+from dataflow_assets.runner import failure_messages
+from dataflow_assets.spec_loader import load_spec
+from resources.files import FileStoreResource
+from tests.reliability.harness import PIPELINE, Deployment
+
+
+def hang_inside_write_of(step: str, marker: Path) -> None:
+    """Fault injection: the real write of ``step`` runs, then the process hangs before the commit."""
+    real = step_store.replace_in_open_transaction
+
+    def replace_then_hang(conn, pipeline: str, table: str, partition: str, incoming: str) -> None:  # noqa: ANN001
+        real(conn, pipeline, table, partition, incoming)
+        if table in (step, f"{step}__dropped"):
+            marker.write_text(table)
+            time.sleep(600)
+
+    step_store.replace_in_open_transaction = replace_then_hang
+
+
+def materialize_partition(root: Path, partition: str) -> ExecuteInProcessResult:
+    """Materialize every asset of the reliability spec for one partition, in this process."""
+    deployment = Deployment(root)
+    spec = load_spec(root / "specs" / f"{PIPELINE}.yaml")
+    files = FileStoreResource(raw_root=str(root / "raw"), export_root=str(root / "out"))
+    defs = build_definitions([spec], DuckDBResource(database=str(deployment.warehouse)), files)
+    with DagsterInstance.from_config(str(deployment.home)) as instance:
+        instance.add_dynamic_partitions(partitions_name(PIPELINE), [partition])
+        return defs.resolve_job_def(f"{PIPELINE}_job").execute_in_process(
+            partition_key=partition, instance=instance, raise_on_error=False)
+
+
+def main() -> int:
+    """Materialize the partition; exit 0 on success, 1 with the step errors on failure."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("root", type=Path)
+    parser.add_argument("partition")
+    parser.add_argument("--hang-in", default=None)
+    args = parser.parse_args()
+    if args.hang_in:
+        hang_inside_write_of(args.hang_in, args.root / "hanging")
+    result = materialize_partition(args.root, args.partition)
+    if not result.success:
+        print("\n".join(failure_messages(result)), file=sys.stderr)
+    return 0 if result.success else 1
+
+if __name__ == "__main__":
+    sys.exit(main())
