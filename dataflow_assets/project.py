@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 
-from dagster import Definitions
+from dagster import Definitions, in_process_executor
 from dagster_duckdb import DuckDBResource
 
 from dataflow_assets.factory import FILES_KEY, WAREHOUSE_KEY, PipelineDefinitions, build_pipeline
 from dataflow_assets.spec import PipelineSpec
+from resources.embedding import EmbeddingResource, embed_from_env
 from resources.files import FileStoreResource, file_store_from_env
+from resources.llm import LLMResource, llm_from_env
 
 DEFAULT_WAREHOUSE = "data/warehouse/dataflow.duckdb"
 
@@ -23,6 +25,8 @@ def build_definitions(
     specs: list[PipelineSpec],
     warehouse: DuckDBResource | None = None,
     files: FileStoreResource | None = None,
+    llm: LLMResource | None = None,
+    embed: EmbeddingResource | None = None,
 ) -> Definitions:
     """Definitions for the given specs and resources (the env-configured ones by default)."""
     pipelines: list[PipelineDefinitions] = [build_pipeline(spec) for spec in specs]
@@ -30,6 +34,8 @@ def build_definitions(
         assets=[a for p in pipelines for a in p.assets],
         jobs=[p.job for p in pipelines],
         sensors=[p.sensor for p in pipelines],
-        resources={WAREHOUSE_KEY: warehouse or warehouse_from_env(), FILES_KEY: files or file_store_from_env()},
+        executor=in_process_executor,  # also for the UI's ad-hoc asset runs: no process per step (seconds each)
+        resources={WAREHOUSE_KEY: warehouse or warehouse_from_env(), FILES_KEY: files or file_store_from_env(),
+                   "llm": llm or llm_from_env(), "embed": embed or embed_from_env()},
     )
 

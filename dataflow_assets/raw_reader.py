@@ -6,6 +6,7 @@ can always be traced back to its source. Any problem raises ``RawFileError`` nam
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
@@ -79,10 +81,10 @@ def read_raw(path: Path, spec: RawSpec) -> RawBatch:
     sha256 = hashlib.sha256(data).hexdigest()
     if fmt == "parquet":
         table = _read_parquet(path, data, spec)
-        return RawBatch(_with_row_ids(table, list(range(1, table.num_rows + 1))), sha256, len(data))
+        return RawBatch(_with_row_ids(table, range(1, table.num_rows + 1)), sha256, len(data))
     fast = _fast_jsonl(data, spec) if fmt == "jsonl" else None
     if fast is not None:
-        return RawBatch(_with_row_ids(fast, list(range(1, fast.num_rows + 1))), sha256, len(data))
+        return RawBatch(_with_row_ids(fast, range(1, fast.num_rows + 1)), sha256, len(data))
     text, replaced = _decode(path, data, spec.encoding_errors)
     records, line_numbers = (_parse_jsonl if fmt == "jsonl" else _parse_csv)(path, text, spec)
     if not records:
@@ -204,17 +206,28 @@ _BLANK_LINE = re.compile(rb"\n[ \t\r]*(?:\n|$)")  # starts with a literal: a fas
 _BLANK_START = re.compile(rb"[ \t\r]*(?:\n|$)")
 
 
+def _validate_utf8(data: bytes, chunk: int = 1 << 24) -> None:
+    """Raise ``UnicodeDecodeError`` unless ``data`` is UTF-8, decoding 16 MB at a time (no whole-file copy)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for start in range(0, len(data), chunk):
+        decoder.decode(view[start:start + chunk], final=start + chunk >= len(data))
+    decoder.decode(b"", final=True)
+
+
 def _fast_jsonl(data: bytes, spec: RawSpec) -> pa.Table | None:
     """Arrow's multi-threaded JSON reader for clean files; None sends the file to the line-checking path.
 
     Clean means: UTF-8, no blank lines (so row ids are 1..n), every declared column present with its type,
     no reserved column, and no value Arrow would turn into a timestamp (the text must stay as written).
     """
-    body = data.rstrip(b"\n")
-    if data.startswith(b"\xef\xbb\xbf") or _BLANK_START.match(body) or _BLANK_LINE.search(body):
+    end = len(data)  # the body without trailing newlines, without copying the file
+    while end and data[end - 1] == 0x0A:
+        end -= 1
+    if data.startswith(b"\xef\xbb\xbf") or _BLANK_START.match(data, 0, end) or _BLANK_LINE.search(data, 0, end):
         return None
     try:
-        data.decode("utf-8")  # Arrow's reader does not validate UTF-8 inside strings
+        _validate_utf8(data)  # Arrow's reader does not validate UTF-8 inside strings
         table = pa_json.read_json(pa.BufferReader(data))
     except (UnicodeDecodeError, pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
@@ -252,5 +265,7 @@ def _read_parquet(path: Path, data: bytes, spec: RawSpec) -> pa.Table:
     return table
 
 
-def _with_row_ids(table: pa.Table, line_numbers: list[int]) -> pa.Table:
-    return table.append_column("_row_id", pa.array(line_numbers, pa.int64()))
+def _with_row_ids(table: pa.Table, line_numbers: list[int] | range) -> pa.Table:
+    ids = np.arange(line_numbers.start, line_numbers.stop, dtype=np.int64) if isinstance(line_numbers, range) else (
+        np.asarray(line_numbers, dtype=np.int64))
+    return table.append_column("_row_id", pa.array(ids, pa.int64()))

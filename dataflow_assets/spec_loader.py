@@ -122,12 +122,18 @@ def chain_problems(spec: PipelineSpec) -> list[tuple[tuple[str | int, ...], str]
         except KeyError as exc:
             problems.append(((*at, "op"), str(exc.args[0])))
             continue
-        for section, declared in (("inputs", op_cls.inputs), ("outputs", op_cls.outputs)):
+        try:
+            config = op_cls.Config.model_validate(step.config)
+            dynamic = op_cls.dynamic_inputs(config)
+        except (ValidationError, ValueError):
+            dynamic = ()
+        logical_inputs = (*op_cls.inputs, *dynamic)
+        for section, declared in (("inputs", logical_inputs), ("outputs", op_cls.outputs)):
             for logical in getattr(step, section):
                 if logical not in declared:
                     problems.append(((*at, section, logical),
                                      f"{step.op} has no {section[:-1]} {logical!r} (it has: {list(declared)})"))
-        for logical in op_cls.inputs:
+        for logical in logical_inputs:
             column = step.inputs.get(logical, logical)
             if column not in available:
                 problems.append(((*at, "inputs", logical),

@@ -62,6 +62,7 @@ class OperatorResult:
     dropped: pa.Table | None = None
     drop_counts: dict[str, int] = field(default_factory=dict)
     metrics: dict[str, float | int] = field(default_factory=dict)
+    side_tables: dict[str, pa.Table] = field(default_factory=dict)  # stored as <step>__<name>, same transaction
 
     @property
     def kept(self) -> int:
@@ -82,7 +83,7 @@ class Operator(ABC):
     description: ClassVar[str] = ""
     inputs: ClassVar[tuple[str, ...]] = ()
     outputs: ClassVar[tuple[str, ...]] = ()
-    requires: ClassVar[tuple[str, ...]] = ()  # context services it needs: "llm", "sql", "sandbox", "embed"
+    requires: ClassVar[tuple[str, ...]] = ()  # context services: "llm", "sql", "sandbox", "embed", "state"
     Config: ClassVar[type[OperatorConfig]] = OperatorConfig
 
     def __init__(
@@ -92,8 +93,14 @@ class Operator(ABC):
         outputs: Mapping[str, str] | None = None,
     ) -> None:
         self.config = config if isinstance(config, OperatorConfig) else self.Config.model_validate(config or {})
-        self.input_map = {name: name for name in self.inputs} | dict(inputs or {})
+        logical_inputs = (*self.inputs, *self.dynamic_inputs(self.config))
+        self.input_map = {name: name for name in logical_inputs} | dict(inputs or {})
         self.output_map = {name: name for name in self.outputs} | dict(outputs or {})
+
+    @classmethod
+    def dynamic_inputs(cls, config: OperatorConfig) -> tuple[str, ...]:
+        """Inputs that depend on the config (e.g. the fields of a prompt template); none by default."""
+        return ()
 
     def col(self, logical: str) -> str:
         """Table column bound to a logical input or output name."""

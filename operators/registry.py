@@ -9,7 +9,15 @@ from operators.base import Operator
 
 _REGISTRY: dict[str, type[Operator]] = {}
 _BUILTIN_MODULES = (
+    "operators.prompted.generic",
+    "operators.synthesis.condor",
+    "operators.synthesis.pretrain",
+    "operators.synthesis.sft",
     "operators.text.dedup",
+    "operators.text.dedup_minhash",
+    "operators.text.dedup_ngram",
+    "operators.text.dedup_semantic",
+    "operators.text.dedup_simhash",
     "operators.text.quality_filters",
     "operators.text.quality_lexical",
     "operators.text.refiners_chars",

@@ -7,6 +7,7 @@ duplicates, and a failed write leaves the previous contents intact.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +34,7 @@ def connect(resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(resource.database).parent.mkdir(parents=True, exist_ok=True)
     with resource.get_connection() as conn:
         try:
+            conn.execute(f"SET memory_limit = '{os.environ.get('DATAFLOW_DUCKDB_MEMORY_LIMIT', '1GB')}'")
             yield conn
         finally:
             conn.close()
@@ -61,11 +63,14 @@ def read_partition(
 
 
 def _sync_columns(conn: duckdb.DuckDBPyConnection, target: str, view: str) -> None:
-    """Add to ``target`` the columns ``view`` has and it lacks (a spec may add output columns)."""
-    existing = {row[0] for row in conn.execute(f"DESCRIBE {target}").fetchall()}
+    """Add to ``target`` the columns ``view`` has and it lacks (a spec may add output columns), and type the
+    columns that only ever held nulls (an all-null batch makes a ``NULL``-typed column) once a batch has values."""
+    existing = {row[0]: row[1] for row in conn.execute(f"DESCRIBE {target}").fetchall()}
     for name, column_type, *_ in conn.execute(f"DESCRIBE {view}").fetchall():
         if name not in existing:
             conn.execute(f"ALTER TABLE {target} ADD COLUMN {quote(name)} {column_type}")
+        elif existing[name] == '"NULL"' and column_type != '"NULL"':
+            conn.execute(f"ALTER TABLE {target} ALTER COLUMN {quote(name)} TYPE {column_type}")
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,10 @@ from dagster_duckdb import DuckDBResource
 from dataflow_assets.factory import partitions_name
 from dataflow_assets.project import build_definitions
 from dataflow_assets.spec import PipelineSpec
+from resources.embedding import EmbeddingResource
 from resources.files import FileStoreResource
+from resources.llm import LLMResource
+from resources.llm_local import LocalLlamaServer
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "data" / "samples"
@@ -26,6 +30,8 @@ class Project:
 
     root: Path
     instance: DagsterInstance
+    llm: LLMResource | None = None
+    embed: EmbeddingResource | None = None
 
     @property
     def files(self) -> FileStoreResource:
@@ -36,7 +42,7 @@ class Project:
         return DuckDBResource(database=str(self.root / "warehouse.duckdb"))
 
     def definitions(self, specs: list[PipelineSpec]) -> Definitions:
-        return build_definitions(specs, self.warehouse, self.files)
+        return build_definitions(specs, self.warehouse, self.files, self.llm, self.embed)
 
     def add_raw(self, pipeline: str, name: str, content: bytes | str | Path) -> Path:
         folder = self.files.raw_dir(pipeline)
@@ -59,3 +65,32 @@ class Project:
 def project(tmp_path: Path) -> Iterator[Project]:
     with instance_for_test() as instance:
         yield Project(tmp_path, instance)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def llama_server() -> Iterator[LocalLlamaServer]:
+    """The real local llama.cpp server with the shipped SmolLM2-135M model, once per test session."""
+    server = LocalLlamaServer(port=free_port(), n_threads=2)
+    server.ensure()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def local_llm(llama_server: LocalLlamaServer, tmp_path: Path) -> LLMResource:
+    """The embedded-default LLM resource on the session's server, with a fresh response cache."""
+    return LLMResource(backend="local", local_port=llama_server.port, cache_path=str(tmp_path / "llm_cache.sqlite"))
+
+
+@pytest.fixture
+def llm_project(project: Project, local_llm: LLMResource) -> Project:
+    """A project whose LLM steps use the real local model."""
+    project.llm = local_llm
+    return project

@@ -67,9 +67,9 @@ def test_write_is_refused_when_its_input_was_rewritten(tmp_path: Path) -> None:
     path = str(tmp_path / "w.duckdb")
     conn = duckdb.connect(path)
     write_step_output(conn, "p", "raw", "x", rows(["a", "b"]), None, {})
-    write_step_output(conn, "p", "s", "x", rows(["old"]), None, {})
     step_input = handed_off(path, "p", "raw", "x")  # optimistic: no DuckDB access
     assert step_input is not None and step_input.table.num_rows == 2
+    write_step_output(conn, "p", "s", "x", rows(["old"]), None, {})
     write_step_output(conn, "p", "raw", "x", rows(["c"]), None, {})  # another run rewrites the input meanwhile
     with pytest.raises(StaleInputError, match="was rewritten while s ran"):
         write_step_output(conn, "p", "s", "x", rows(["new"]), None, {}, read_from=("raw", step_input.write_id))
