@@ -12,15 +12,19 @@ from pathlib import Path
 
 import duckdb
 
-from dataflow_assets.catalog import BUILTIN_SPECS_DIR
 from dataflow_assets.runner import failure_messages
-from dataflow_assets.spec_loader import load_spec
+from dataflow_assets.spec_loader import parse_spec
 from resources.llm import LLMResource
 from resources.llm_cache import ResponseCache
 from resources.llm_local import LocalLlamaServer
 from tests.conftest import SAMPLES, Project, free_port
 
-SFT = load_spec(BUILTIN_SPECS_DIR / "text_sft_synthesis.yaml")
+SFT = parse_spec("""
+name: crash_sft
+raw: {columns: {text: string}}
+steps:
+  - {name: sft_seed, op: SFTGeneratorSeed, config: {max_tokens: 160}}
+""")  # one LLM step: the crash is what is under test, not the rest of text_sft_synthesis
 PARTITION = "docs.jsonl"
 DOCS = "".join((SAMPLES / "sft_docs.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)[:4])  # 4 good docs
 
@@ -64,7 +68,7 @@ def test_local_server_killed_mid_step_is_restarted_and_the_step_completes(projec
         first = project.materialize(SFT, PARTITION)
         killer.join()
         assert first.success, failure_messages(first)
-        assert count(project, "sft_seed") == count(project, "unique_words") == 4  # none lost, none doubled
+        assert count(project, "sft_seed") == count(project, "raw") == 4  # none lost, none doubled
         second = project.materialize(SFT, PARTITION)
         assert second.success and seed_metric(second, "llm_requests") == 0
         assert count(project, "sft_seed") == 4

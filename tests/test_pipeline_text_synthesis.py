@@ -15,6 +15,8 @@ from tests.conftest import SAMPLES, Project
 
 SFT = load_spec(BUILTIN_SPECS_DIR / "text_sft_synthesis.yaml")
 SCRATCH = load_spec(BUILTIN_SPECS_DIR / "text_sft_from_scratch.yaml")
+SAMPLE_LINES = (SAMPLES / "sft_docs.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+DOCS = "".join(SAMPLE_LINES[i] for i in (0, 1, 2, 6, 7))  # three articles, one spam line, one too short
 
 
 def step_metadata(result: ExecuteInProcessResult, step: str) -> dict[str, Any]:
@@ -33,16 +35,16 @@ def rows(project: Project, pipeline: str, table: str) -> list[dict[str, Any]]:
 
 
 def test_sft_synthesis_materializes_and_a_rerun_makes_no_requests(llm_project: Project) -> None:
-    llm_project.add_raw(SFT.name, "docs.jsonl", SAMPLES / "sft_docs.jsonl")
+    llm_project.add_raw(SFT.name, "docs.jsonl", DOCS)
     first = llm_project.materialize(SFT, "docs.jsonl")
     assert first.success, failure_messages(first)
 
     seeds = rows(llm_project, SFT.name, "sft_seed")
     filtered = rows(llm_project, SFT.name, "unique_words")
-    assert [r["_row_id"] for r in seeds] == [r["_row_id"] for r in filtered] and len(seeds) == 6
-    assert sum(1 for r in seeds if r["instruction"] and r["output"]) >= 5  # at most one failed row
+    assert [r["_row_id"] for r in seeds] == [r["_row_id"] for r in filtered] == [1, 2, 3]
+    assert sum(1 for r in seeds if r["instruction"] and r["output"]) >= 2  # at most one failed row
     seed_meta = step_metadata(first, "sft_seed")
-    assert seed_meta["metric/llm_requests"] >= 6 and seed_meta["metric/llm_cache_hits"] == 0
+    assert seed_meta["metric/llm_requests"] >= 3 and seed_meta["metric/llm_cache_hits"] == 0
     assert seed_meta["metric/llm_completion_tokens"] > 0 and seed_meta["metric/llm_tokens_per_s"] > 0
 
     graded = rows(llm_project, SFT.name, "sft_quality")
