@@ -27,9 +27,9 @@ import pyarrow as pa
 import pyarrow.json as pj
 
 from benchmarks.measure import peak_rss_mb
+from benchmarks.results_file import write_section
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "RESULTS.md"
 BEGIN, END = "<!-- BENCH dedup BEGIN -->", "<!-- BENCH dedup END -->"
 THRESHOLD = 0.9
 
@@ -177,12 +177,7 @@ def main() -> None:
     others = [child(args.others_docs, op) for op in ("SimHashDeduplicateFilter", "NgramHashDeduplicateFilter")]
     command = "python -m benchmarks.dedup --docs " + " ".join(str(d) for d in args.docs)
     section = report(rows, others, command)
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
+    write_section(section, BEGIN, END)
     if args.semantic_docs:
         from benchmarks import dedup_semantic
 

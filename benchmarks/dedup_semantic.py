@@ -29,9 +29,9 @@ import pyarrow as pa
 import pyarrow.json as pj
 
 from benchmarks.measure import peak_rss_mb
+from benchmarks.results_file import write_section
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "RESULTS.md"
 BEGIN, END = "<!-- BENCH dedup-semantic BEGIN -->", "<!-- BENCH dedup-semantic END -->"
 EPS = 0.05
 
@@ -135,12 +135,7 @@ def run(docs: int) -> None:
     row = json.loads(done.stdout.strip().splitlines()[-1])
     print(row, file=sys.stderr)
     section = report(row, f"python -m benchmarks.dedup_semantic --docs {docs}")
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
+    write_section(section, BEGIN, END)
 
 
 def main() -> None:

@@ -14,13 +14,12 @@ import platform
 import subprocess
 import sys
 import time
-from pathlib import Path
 
+from benchmarks.results_file import write_section
 from operators.llm import ChatRequest, Sampling
 from resources.llm import LLMResource
 from resources.llm_local import LocalLlamaServer, served_models
 
-RESULTS = Path(__file__).with_name("RESULTS.md")
 BEGIN, END = "<!-- BENCH llm_throughput BEGIN -->", "<!-- BENCH llm_throughput END -->"
 PROMPT = "Explain in a few sentences why the sky looks blue during the day and red at sunset. Request {i}."
 
@@ -95,15 +94,6 @@ def render(args: argparse.Namespace, overhead: dict[str, float], local: list[dic
     return "\n".join(lines)
 
 
-def write_section(section: str) -> None:
-    """Replace (or append) this benchmark's section in RESULTS.md."""
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
-
 
 def main() -> None:
     """Run (a) and (b) and write the results."""
@@ -119,7 +109,7 @@ def main() -> None:
     local = local_concurrency([int(x) for x in args.levels.split(",")], args.local_requests, args.max_tokens)
     for row in local:
         print(f"local concurrency {row['concurrency']}: {row['tokens_per_s']:.1f} tokens/s")
-    write_section(render(args, overhead, local))
+    write_section(render(args, overhead, local), BEGIN, END)
 
 
 if __name__ == "__main__":

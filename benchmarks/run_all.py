@@ -14,8 +14,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.results_file import write_section
+
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "RESULTS.md"
 OUT = HERE / "out"
 SPEC = HERE.parent / "dataflow_assets" / "pipelines" / "text_pretrain_filter.yaml"
 BEGIN, END = "<!-- BENCH text_pretrain_filter BEGIN -->", "<!-- BENCH text_pretrain_filter END -->"
@@ -43,7 +44,7 @@ def main() -> None:
     dagster = _measure("dagster", corpus)
     section = render(args, corpus, operators, chain, dagster)
     print(section)
-    write_section(section)
+    write_section(section, BEGIN, END)
 
 
 def render(args: argparse.Namespace, corpus: Path, operators: dict, chain: dict, dagster: dict) -> str:
@@ -79,15 +80,6 @@ def render(args: argparse.Namespace, corpus: Path, operators: dict, chain: dict,
     ]
     return "\n".join(lines)
 
-
-def write_section(section: str) -> None:
-    """Replace (or append) the benchmark section in RESULTS.md."""
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

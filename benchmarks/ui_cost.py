@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from benchmarks.run_all import RESULTS
+from benchmarks.results_file import write_section
 from dataflow_assets.histograms import column_series, histogram_metadata, text_lengths
 
 BEGIN, END = "<!-- BENCH ui BEGIN -->", "<!-- BENCH ui END -->"
@@ -68,15 +68,6 @@ def render(rows: int, seconds: dict[str, float]) -> str:
     ])
 
 
-def write_section(section: str) -> None:
-    """Replace (or append) the ui section of RESULTS.md, keeping the rest of the file."""
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
-
 
 def main() -> None:
     """Measure and write the section."""
@@ -85,7 +76,7 @@ def main() -> None:
     args = parser.parse_args()
     section = render(args.rows, measure(args.rows))
     print(section)
-    write_section(section)
+    write_section(section, BEGIN, END)
 
 
 if __name__ == "__main__":
