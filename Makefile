@@ -7,6 +7,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DATAFLOW_WAREHOUSE ?= $(CURDIR)/data/warehouse/dataflow.duckdb
 export DATAFLOW_RAW_DIR ?= $(CURDIR)/data/raw
 export DATAFLOW_EXPORT_DIR ?= $(CURDIR)/data/out
+export DATAFLOW_LLM_CACHE ?= $(CURDIR)/data/cache/llm_responses.sqlite
 LLM_POOL_LIMIT ?= 2
 UI_PORT ?= 3000
 DEMO_PIPELINE := text_pretrain_filter
