@@ -145,10 +145,12 @@ def _step_asset(
                 step_input = read_step_input(conn, spec.name, upstream, partition)
         batch = step_input.table
         operator = op_cls(step.config, step.inputs, step.outputs)
-        services = step_services(context.resources, needs)
-        if "state" in needs:  # a dedup step's index over the partitions before this one in ingest order
-            ingest_order = context.instance.get_dynamic_partitions(partitions_name(spec.name))
-            services.services["state"] = StepIndex(warehouse, spec.name, step.name, partition, ingest_order)
+
+        def step_index() -> StepIndex:  # ctx.state of dedup steps: the partitions before this one, in ingest order
+            order = context.instance.get_dynamic_partitions(partitions_name(spec.name))
+            return StepIndex(warehouse, spec.name, step.name, partition, order)
+
+        services = step_services(context.resources, needs, state=step_index)
         ctx = OperatorContext(pipeline=spec.name, step=step.name, partition=partition, log=context.log,
                               **services.services)
         result = operator.run(batch, ctx)

@@ -2,11 +2,12 @@
 
 Resources are per run; services are per step. An LLM step gets a fresh ``LLMSession`` (``ctx.llm``) so its
 counters (requests, cache hits, failures, tokens, latency) are that step's alone and land in its metadata and
-in ``_dataflow.step_stats``.
+in ``_dataflow.step_stats``. A dedup step gets ``ctx.state``: its index over the partitions before this one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,10 +37,12 @@ def resource_keys(needs: set[str]) -> set[str]:
     return {SERVICE_RESOURCE_KEYS[name] for name in needs if name in SERVICE_RESOURCE_KEYS}
 
 
-def step_services(resources: Any, needs: set[str]) -> StepServices:
-    """Open the services a step needs from the run's resources."""
+def step_services(resources: Any, needs: set[str], state: Callable[[], Any] | None = None) -> StepServices:
+    """Open the services a step needs from the run's resources (``state``: builds ``ctx.state`` when needed)."""
     services: dict[str, Any] = {}
     for name in needs & set(SERVICE_RESOURCE_KEYS):
         resource = getattr(resources, SERVICE_RESOURCE_KEYS[name])
         services[name] = resource.session() if hasattr(resource, "session") else resource
+    if "state" in needs and state is not None:
+        services["state"] = state()
     return StepServices(services)
