@@ -13,11 +13,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from operators.base import Filter, Mapper, OperatorConfig, OperatorContext, OperatorResult, Verdict, set_column
 from operators.llm import ChatRequest, LLMFailureRateExceeded, LLMReply, Sampling, require_llm
-from operators.prompted.templates import prompt_set
+from operators.prompted.templates import fill, prompt_set
 
 ERROR_OUTPUT = "llm_error"
 SKIPPED = "skipped: empty input"
@@ -41,10 +41,19 @@ class LLMOperatorMixin:
     prompt_file: ClassVar[str]
     requires: ClassVar[tuple[str, ...]] = ("llm",)
     config: Any
+    _templates: dict[str, str] | None = None
 
     def templates(self) -> dict[str, str]:
-        """This operator's prompt templates with the step's overrides."""
-        return prompt_set(self.prompt_file, self.config.prompts)
+        """This operator's prompt templates with the step's overrides (resolved once: the config is frozen)."""
+        if self._templates is None:
+            self._templates = prompt_set(self.prompt_file, self.config.prompts)
+        return self._templates
+
+    def chat_request(self, values: Mapping[str, Any], schema: type[BaseModel] | None = None) -> ChatRequest:
+        """The ``user`` template filled with ``values``, under the step's ``system_prompt`` or the file's."""
+        templates = self.templates()
+        system = getattr(self.config, "system_prompt", None) or templates["system"]
+        return ChatRequest.of(fill(templates["user"], values), system, sampling=self.sampling(), schema=schema)
 
     def sampling(self, max_tokens: int | None = None) -> Sampling:
         """Sampling from the config (optionally another token budget)."""

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, create_model, model_validator
 
 from operators.base import OperatorConfig, OperatorKind
 from operators.llm import ChatRequest, LLMReply
-from operators.prompted.base import ERROR_OUTPUT, LLMConfig, LLMMapper, LLMScoreFilter, blank
+from operators.prompted.base import ERROR_OUTPUT, LLMConfig, LLMMapper, LLMOperatorMixin, LLMScoreFilter, blank
 from operators.prompted.templates import fields, fill
 from operators.registry import register
 
@@ -50,11 +50,7 @@ class PromptedGenerator(LLMMapper):
 
     def request(self, row: dict[str, Any]) -> ChatRequest | None:
         """System prompt + the row's text."""
-        if blank(row["text"]):
-            return None
-        templates = self.templates()
-        system = self.config.system_prompt or templates["system"]
-        return ChatRequest.of(fill(templates["user"], row), system, sampling=self.sampling())
+        return None if blank(row["text"]) else self.chat_request(row)
 
     def parse(self, reply: LLMReply, row: dict[str, Any]) -> dict[str, Any]:
         """The answer text."""
@@ -113,15 +109,11 @@ class EvaluatorConfig(LLMConfig):
     max_tokens: int = 24
 
 
-def score_request(op: Any, text: Any) -> ChatRequest | None:
-    """A JSON scoring request for one text (None for blank text)."""
+def score_request(op: LLMOperatorMixin, text: Any, low: float, high: float) -> ChatRequest | None:
+    """A JSON scoring request for one text on the scale [low, high] (None for blank text)."""
     if blank(text):
         return None
-    templates = op.templates()
-    user = fill(templates["user"], {"text": text, "min_score": _num(op.config.min_score),
-                                    "max_score": _num(op.config.max_score)})
-    return ChatRequest.of(user, op.config.system_prompt or templates["system"], sampling=op.sampling(),
-                          schema=score_schema(op.config.min_score, op.config.max_score))
+    return op.chat_request({"text": text, "min_score": _num(low), "max_score": _num(high)}, score_schema(low, high))
 
 
 def _num(value: float) -> str:
@@ -143,7 +135,7 @@ class PromptedEvaluator(LLMMapper):
 
     def request(self, row: dict[str, Any]) -> ChatRequest | None:
         """The scoring request."""
-        return score_request(self, row["text"])
+        return score_request(self, row["text"], self.config.min_score, self.config.max_score)
 
     def parse(self, reply: LLMReply, row: dict[str, Any]) -> dict[str, Any]:
         """The score, clamped to the scale."""
@@ -173,13 +165,7 @@ class PromptedFilter(LLMScoreFilter):
 
     def request(self, row: dict[str, Any]) -> ChatRequest | None:
         """The scoring request on the model's scale."""
-        templates = self.templates()
-        if blank(row["text"]):
-            return None
-        user = fill(templates["user"], {"text": row["text"], "min_score": _num(self.config.scale_min),
-                                        "max_score": _num(self.config.scale_max)})
-        return ChatRequest.of(user, self.config.system_prompt or templates["system"], sampling=self.sampling(),
-                              schema=score_schema(self.config.scale_min, self.config.scale_max))
+        return score_request(self, row["text"], self.config.scale_min, self.config.scale_max)
 
     def score(self, reply: LLMReply) -> float:
         """The parsed score."""
@@ -207,11 +193,7 @@ class PromptedRefiner(LLMMapper):
 
     def request(self, row: dict[str, Any]) -> ChatRequest | None:
         """The rewrite request."""
-        if blank(row["text"]):
-            return None
-        templates = self.templates()
-        return ChatRequest.of(fill(templates["user"], row), self.config.system_prompt or templates["system"],
-                              sampling=self.sampling())
+        return None if blank(row["text"]) else self.chat_request(row)
 
     def parse(self, reply: LLMReply, row: dict[str, Any]) -> dict[str, Any]:
         """The rewritten text (the original when the answer is blank)."""

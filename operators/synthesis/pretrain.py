@@ -10,7 +10,6 @@ from pydantic import BaseModel
 from operators.base import OperatorKind
 from operators.llm import ChatRequest, LLMReply
 from operators.prompted.base import ERROR_OUTPUT, LLMConfig, LLMMapper, blank
-from operators.prompted.templates import fill
 from operators.registry import register
 
 DIMENSIONS = ("text_structure", "diversity_complexity", "fluency_understandability", "safety",
@@ -37,10 +36,7 @@ class Phi4QAGenerator(LLMMapper):
 
     def request(self, row: dict[str, Any]) -> ChatRequest | None:
         """The rewrite request for one document."""
-        if blank(row["text"]):
-            return None
-        templates = self.templates()
-        return ChatRequest.of(fill(templates["user"], row), templates["system"], sampling=self.sampling())
+        return None if blank(row["text"]) else self.chat_request(row)
 
     def parse(self, reply: LLMReply, row: dict[str, Any]) -> dict[str, Any]:
         """The Q&A text."""
@@ -82,11 +78,7 @@ class MetaSampleEvaluator(LLMMapper):
 
     def request(self, row: dict[str, Any]) -> ChatRequest | None:
         """The scoring request for one text."""
-        if blank(row["text"]):
-            return None
-        templates = self.templates()
-        return ChatRequest.of(fill(templates["user"], row), templates["system"], sampling=self.sampling(),
-                              schema=MetaScores)
+        return None if blank(row["text"]) else self.chat_request(row, MetaScores)
 
     def parse(self, reply: LLMReply, row: dict[str, Any]) -> dict[str, Any]:
         """One value per dimension."""

@@ -81,9 +81,7 @@ class AlpagasusFilter(LLMScoreFilter):
         """The grading request; pairs with a blank side are skipped."""
         if blank(row["instruction"]) or blank(row["output"]):
             return None
-        templates = self.templates()
-        user = fill(templates["user"], {**row, "dimension": self.config.dimension})
-        return ChatRequest.of(user, templates["system"], sampling=self.sampling(), schema=score_schema(1, 5))
+        return self.chat_request({**row, "dimension": self.config.dimension}, score_schema(1, 5))
 
     def score(self, reply: LLMReply) -> float:
         """The grade."""
