@@ -9,7 +9,6 @@ itself), up to ``schema_retries`` times; then the row fails with the validation 
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -207,7 +206,3 @@ class LLMSession:
         """Token counts by the serving model's tokenizer, or the shipped approximation."""
         counted = self.backend.tokenize(texts)
         return counted if counted is not None else approx_token_counts(texts)
-
-    def describe(self) -> str:
-        """Backend and model, for logs and the dataset card."""
-        return json.dumps({"backend": self.backend.name, "model": self.model})
