@@ -33,7 +33,6 @@ class GeneratorConfig(LLMConfig):
     """PromptedGenerator settings."""
 
     system_prompt: str | None = Field(None, description="System prompt (default: the prompt file's)")
-    json_schema: dict[str, Any] | None = Field(None, description="Ask for JSON matching this schema (kept as text)")
 
 
 @register
