@@ -18,7 +18,7 @@ LLM_DEMO_FILE := sft_docs.jsonl
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc)
 
-.PHONY: venv demo test ui lint bench bench-llm test-vllm instance clean bench-dedup chromium bench-ui
+.PHONY: venv demo test ui lint bench bench-llm test-vllm instance clean bench-dedup chromium bench-ui bench-large
 
 $(BIN)/dagster: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,9 @@ lint: venv
 
 bench: venv
 	$(BIN)/python -m benchmarks.run_all
+
+bench-large: venv
+	$(BIN)/python -m benchmarks.large_partition
 
 bench-ui: venv
 	$(BIN)/python -m benchmarks.ui_cost

@@ -57,17 +57,35 @@ def run_chain(corpus: Path) -> dict:
             "peak_rss_mb": peak_rss_mb()}
 
 
+def _memory_mb() -> tuple[int, int]:
+    """This process's resident memory now and at its peak (VmRSS, VmHWM), MB."""
+    found = {}
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                found[line[:5]] = int(line.split()[1]) // 1024
+    return found.get("VmRSS", 0), found.get("VmHWM", 0)
+
+
 def run_dagster(corpus: Path) -> dict:
-    """``dataflow run`` on the corpus: Dagster job, DuckDB writes, export."""
-    from dataflow_assets.runner import run_spec
+    """``dataflow run`` on the corpus: Dagster job, DuckDB writes, export; memory after each asset."""
+    from dataflow_assets.runner import StepProgress, run_spec
+
+    steps: list[dict] = []
+    start = time.perf_counter()
+
+    def progress(done: StepProgress) -> None:
+        rss, peak = _memory_mb()
+        steps.append({"step": done.step, "rows": done.rows, "at_s": round(time.perf_counter() - start, 1),
+                      "rss_mb": rss, "peak_mb": peak})
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        summary = run_spec(SPEC_PATH, corpus, Path(tmp) / "out.jsonl", Path(tmp) / "bench.duckdb")
+        summary = run_spec(SPEC_PATH, corpus, Path(tmp) / "out.jsonl", Path(tmp) / "bench.duckdb", progress=progress)
         seconds = time.perf_counter() - start
     rows = summary.steps[0]["output_rows"]
     return {"rows_per_s": rows / seconds, "seconds": seconds, "exported_rows": summary.exported_rows,
-            "peak_rss_mb": peak_rss_mb()}
+            "peak_rss_mb": peak_rss_mb(), "steps": steps}
 
 
 if __name__ == "__main__":

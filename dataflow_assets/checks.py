@@ -6,10 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
 
+from dataflow_assets.profile import OutputProfile
 from dataflow_assets.spec import CheckSpec, StepSpec
 
 DEFAULT_CHECKS = (CheckSpec(check="non_empty", severity="WARN"),)
@@ -60,32 +59,27 @@ def describe(check: CheckSpec) -> str:
 
 @dataclass
 class StepOutcome:
-    """What a check can look at: the kept rows, input size, drop counts and operator metrics."""
+    """What a check can look at: the kept rows' profile, input size, drop counts and operator metrics."""
 
-    table: pa.Table
+    profile: OutputProfile
     input_rows: int
     drop_counts: Mapping[str, int]
     metrics: Mapping[str, Any]
 
 
-def _null_rate(table: pa.Table, column: str) -> float:
-    if table.num_rows == 0:
-        return 0.0
-    values = table.column(column)
-    missing = values.null_count
-    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-        missing = pc.sum(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(values), ""), True)).as_py() or 0
-    return missing / table.num_rows
+def blank_columns(checks: list[CheckSpec]) -> list[str]:
+    """The columns whose null-or-blank rate the checks measure (profiled as the output is written)."""
+    return [column for check in checks if check.check == "null_rate" for column in check.columns]
 
 
 def measure(check: CheckSpec, outcome: StepOutcome) -> float | None:
     """The number a check compares with its band (None when not measurable)."""
     if check.check == "non_empty":
-        return float(outcome.table.num_rows)
+        return float(outcome.profile.num_rows)
     if check.check == "retention":
-        return outcome.table.num_rows / outcome.input_rows if outcome.input_rows else 1.0
+        return outcome.profile.num_rows / outcome.input_rows if outcome.input_rows else 1.0
     if check.check == "null_rate":
-        return max((_null_rate(outcome.table, c) for c in check.columns), default=0.0)
+        return max((outcome.profile.blank_rate(c) for c in check.columns), default=0.0)
     if check.check == "drop_reason_share":
         return outcome.drop_counts.get(check.reason or "", 0) / outcome.input_rows if outcome.input_rows else 0.0
     if check.check == "index_consistency":

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dataflow_assets.spec import PipelineSpec
+from resources.row_chunks import RowChunks, batch_reader, unified_schema
 
 
 def _atomic_write(path: Path, write: Any) -> None:
@@ -40,12 +41,12 @@ def export_columns(table: pa.Table, spec: PipelineSpec) -> pa.Table:
     return table.select(names)
 
 
-def write_jsonl(table: pa.Table, path: Path) -> None:
+def write_jsonl(rows: pa.Table | pa.RecordBatchReader, path: Path) -> None:
     """Write rows as JSON lines (UTF-8, one object per line, DuckDB's vectorised writer), atomically."""
 
     def write(tmp: Path) -> None:
         with duckdb.connect() as conn:
-            conn.register("export_rows", table)
+            conn.register("export_rows", rows)
             target = tmp.as_posix().replace("'", "''")
             conn.execute(f"COPY export_rows TO '{target}' (FORMAT JSON)")
 
@@ -90,20 +91,33 @@ def llm_usage(stats: Sequence[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _export_reader(rows: RowChunks, spec: PipelineSpec) -> pa.RecordBatchReader:
+    """The exported columns of every chunk, as one stream with one schema."""
+    schema = unified_schema(chunk.schema for chunk in rows.chunks) or pa.schema([])
+    names = export_columns(schema.empty_table(), spec).schema
+    return batch_reader(rows.tables(names.names), names)
+
+
 def write_export(
-    spec: PipelineSpec, partition: str, table: pa.Table, out_dir: Path, stats: Sequence[dict[str, Any]]
+    spec: PipelineSpec, partition: str, rows: pa.Table | RowChunks, out_dir: Path, stats: Sequence[dict[str, Any]]
 ) -> dict[str, Path]:
-    """Write the export files of one partition; returns their paths by kind."""
+    """Write the export files of one partition, streaming chunk by chunk; returns their paths by kind."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    table = export_columns(table, spec)
+    rows = rows if isinstance(rows, RowChunks) else RowChunks.of(rows)
     paths: dict[str, Path] = {}
     if "jsonl" in spec.export.formats:
         paths["jsonl"] = export_path(out_dir, partition, "jsonl")
-        write_jsonl(table, paths["jsonl"])
+        write_jsonl(_export_reader(rows, spec), paths["jsonl"])
     if "parquet" in spec.export.formats:
         paths["parquet"] = export_path(out_dir, partition, "parquet")
-        _atomic_write(paths["parquet"], lambda tmp: pq.write_table(table, tmp))
+        _atomic_write(paths["parquet"], lambda tmp: _write_parquet(_export_reader(rows, spec), tmp))
     paths["card"] = export_path(out_dir, partition, "card.md")
-    card = dataset_card(spec, partition, table.num_rows, stats)
+    card = dataset_card(spec, partition, rows.num_rows, stats)
     _atomic_write(paths["card"], lambda tmp: tmp.write_text(card, encoding="utf-8"))
     return paths
+
+
+def _write_parquet(reader: pa.RecordBatchReader, path: Path) -> None:
+    with pq.ParquetWriter(path, reader.schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch)

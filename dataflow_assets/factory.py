@@ -19,13 +19,15 @@ from dagster import (
 )
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-from dataflow_assets.checks import StepOutcome, check_specs, evaluate, step_checks
-from dataflow_assets.export import export_stem, write_export
-from dataflow_assets.histograms import length_histograms, score_candidates, step_histograms
+from dataflow_assets.checks import StepOutcome, blank_columns, check_specs, evaluate, step_checks
+from dataflow_assets.export import export_columns, export_stem, write_export
+from dataflow_assets.histograms import length_columns, score_candidates, step_histograms
 from dataflow_assets.metadata import markdown_preview, pipeline_description, step_metadata
-from dataflow_assets.raw_reader import read_raw
+from dataflow_assets.profile import ProfileBuilder
+from dataflow_assets.raw_stream import read_raw_chunks
 from dataflow_assets.services import resource_keys, step_services
 from dataflow_assets.spec import PipelineSpec, StepSpec
+from dataflow_assets.step_run import run_operator
 from operators.base import OperatorContext, OperatorKind
 from operators.registry import get_operator
 from resources.step_index import StepIndex, index_consistency
@@ -68,8 +70,10 @@ def build_pipeline(spec: PipelineSpec) -> PipelineDefinitions:
     partitions = partitions_for(spec)
     assets = [_raw_asset(spec, partitions)]
     upstream = "raw"
+    columns = set(spec.raw.columns)  # the columns known to exist before each step
     for step in spec.steps:
-        assets.append(_step_asset(spec, step, upstream, partitions))
+        assets.append(_step_asset(spec, step, upstream, partitions, columns))
+        columns |= set(get_operator(step.op)(step.config, step.inputs, step.outputs).output_map.values())
         upstream = step.name
     assets.append(_export_asset(spec, upstream, partitions))
     job = define_asset_job(
@@ -95,31 +99,39 @@ def _raw_asset(spec: PipelineSpec, partitions: DynamicPartitionsDefinition) -> A
         + pipeline_description(spec),
     )
     def raw(context: AssetExecutionContext) -> MaterializeResult:
-        path = getattr(context.resources, FILES_KEY).raw_file(spec.name, context.partition_key)
-        batch = read_raw(path, spec.raw)
+        files = getattr(context.resources, FILES_KEY)
+        path = files.raw_file(spec.name, context.partition_key)
+        batch = read_raw_chunks(path, spec.raw)
         if batch.replaced_lines:
             context.log.warning(f"{path}: invalid UTF-8 replaced with U+FFFD on lines {batch.replaced_lines[:20]}")
         with connect(getattr(context.resources, WAREHOUSE_KEY)) as conn:
-            stats = {"input_rows": batch.table.num_rows}
-            write_step_output(conn, spec.name, "raw", context.partition_key, batch.table, None, stats)
-        metadata = step_metadata(batch.table, None, {}, {})
+            stats = {"input_rows": batch.rows.num_rows}
+            write_step_output(conn, spec.name, "raw", context.partition_key, batch.rows, None, stats)
+        builder = ProfileBuilder(length_columns=length_columns(spec))
+        for table in batch.rows.tables():
+            builder.add(table)
+        profile = builder.build()
+        metadata = step_metadata(profile.num_rows, profile.schema, profile.head, None, {}, {})
         metadata |= {"source": MetadataValue.path(str(path)), "sha256": batch.sha256,
-                     "size_bytes": batch.size_bytes, "utf8_replaced_lines": len(batch.replaced_lines)}
-        metadata |= length_histograms(getattr(context.resources, FILES_KEY), spec, "raw", context.partition_key,
-                                      batch.table)
+                     "size_bytes": batch.size_bytes, "utf8_replaced_lines": len(batch.replaced_lines),
+                     "chunks": len(batch.rows.chunks)}
+        metadata |= step_histograms(files, spec.name, "raw", context.partition_key, profile.series)
         return MaterializeResult(metadata=metadata)
 
     return raw
 
 
 def _step_asset(
-    spec: PipelineSpec, step: StepSpec, upstream: str, partitions: DynamicPartitionsDefinition
+    spec: PipelineSpec, step: StepSpec, upstream: str, partitions: DynamicPartitionsDefinition, columns: set[str]
 ) -> AssetsDefinition:
     op_cls = get_operator(step.op)
     key = asset_key(spec, step.name)
     checks = step_checks(step, stateful="state" in op_cls.requires)
     needs = set(op_cls.requires)
     stores_only_drops = op_cls.kind == OperatorKind.FILTER and not op_cls.outputs
+    written = sorted(op_cls(step.config, step.inputs, step.outputs).output_map.values())
+    in_place = op_cls.kind == OperatorKind.REFINE and op_cls.row_wise and written and set(written) <= columns
+    patch_columns = written if in_place else None  # stores only the rows it changed, as a patch view
     description = (step.description or op_cls.description or step.op) + f"\n\nOperator `{step.op}` ({op_cls.kind})."
 
     @asset(
@@ -143,7 +155,6 @@ def _step_asset(
         if step_input is None:
             with connect(warehouse) as conn:
                 step_input = read_step_input(conn, spec.name, upstream, partition)
-        batch = step_input.table
         operator = op_cls(step.config, step.inputs, step.outputs)
 
         def step_index() -> StepIndex:  # ctx.state of dedup steps: the partitions before this one, in ingest order
@@ -153,20 +164,24 @@ def _step_asset(
         services = step_services(context.resources, needs, state=step_index)
         ctx = OperatorContext(pipeline=spec.name, step=step.name, partition=partition, log=context.log,
                               **services.services)
-        result = operator.run(batch, ctx)
-        result.metrics.update(services.metrics())
-        stats = {"input_rows": batch.num_rows, "drop_counts": result.drop_counts, "metrics": result.metrics}
+        profile = ProfileBuilder(blank_columns(checks), score_candidates(op_cls, step))
+        out = run_operator(operator, step_input.rows, ctx, profile, drops_only=stores_only_drops,
+                           patch_columns=patch_columns)
+        out.metrics.update(services.metrics())
+        stats = {"input_rows": out.input_rows, "drop_counts": out.drop_counts, "metrics": out.metrics}
         with connect(warehouse) as conn:
-            write_step_output(conn, spec.name, step.name, partition, result.table, result.dropped, stats,
+            write_step_output(conn, spec.name, step.name, partition, out.kept, out.dropped, stats,
                               view_of=upstream if stores_only_drops else None,
-                              read_from=(upstream, step_input.write_id), side_tables=result.side_tables)
+                              read_from=(upstream, step_input.write_id), side_tables=out.side_tables,
+                              patch_of=upstream if patch_columns else None, changes=out.changes)
             if "state" in needs:
-                result.metrics.update(index_consistency(conn, spec.name, step.name, partition))
-        outcome = StepOutcome(result.table, batch.num_rows, result.drop_counts, result.metrics)
+                out.metrics.update(index_consistency(conn, spec.name, step.name, partition))
+        outcome = StepOutcome(out.profile, out.input_rows, out.drop_counts, out.metrics)
         return MaterializeResult(
-            metadata=step_metadata(result.table, batch.num_rows, result.drop_counts, result.metrics)
-            | step_histograms(getattr(context.resources, FILES_KEY), spec.name, step.name, partition, result.table,
-                              score_candidates(op_cls, step)),
+            metadata=step_metadata(out.profile.num_rows, out.profile.schema, out.profile.head, out.input_rows,
+                                   out.drop_counts, out.metrics)
+            | step_histograms(getattr(context.resources, FILES_KEY), spec.name, step.name, partition,
+                              out.profile.series),
             check_results=[evaluate(key, check, outcome) for check in checks],
         )
 
@@ -193,16 +208,20 @@ def _export_asset(spec: PipelineSpec, upstream: str, partitions: DynamicPartitio
             raise ValueError(f"export of {partition!r} would overwrite the export of {twins[0]!r} "
                              "(same file name stem); rename one raw file")
         with connect(getattr(context.resources, WAREHOUSE_KEY)) as conn:
-            table = read_step_input(conn, spec.name, upstream, partition).table
+            rows = read_step_input(conn, spec.name, upstream, partition).rows
             stats = step_stats(conn, spec.name, partition, spec.table_order)
-        out_dir = getattr(context.resources, FILES_KEY).export_dir(spec.name)
-        paths = write_export(spec, partition, table, out_dir, stats)
+        files = getattr(context.resources, FILES_KEY)
+        paths = write_export(spec, partition, rows, files.export_dir(spec.name), stats)
+        builder = ProfileBuilder(length_columns=length_columns(spec))
+        for table in rows.tables():
+            builder.add(export_columns(table, spec))
+        profile = builder.build()
         card = paths["card"].read_text(encoding="utf-8")
         metadata = {f"path/{kind}": MetadataValue.path(str(path)) for kind, path in paths.items()}
-        metadata |= {"dagster/row_count": table.num_rows, "dataset_card": MetadataValue.md(card),
-                     "preview": MetadataValue.md(markdown_preview(table)),
+        metadata |= {"dagster/row_count": profile.num_rows, "dataset_card": MetadataValue.md(card),
+                     "preview": MetadataValue.md(markdown_preview(profile.head)),
                      "steps": MetadataValue.json(json.loads(json.dumps(stats, default=str)))}
-        metadata |= length_histograms(getattr(context.resources, FILES_KEY), spec, "export", partition, table)
+        metadata |= step_histograms(files, spec.name, "export", partition, profile.series)
         return MaterializeResult(metadata=metadata)
 
     return export

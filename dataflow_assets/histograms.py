@@ -112,16 +112,12 @@ def score_candidates(op_cls: type[Operator], step: StepSpec) -> list[str]:
 
 
 def step_histograms(
-    files: FileStoreResource, pipeline: str, step: str, partition: str, table: pa.Table, candidates: list[str]
+    files: FileStoreResource, pipeline: str, step: str, partition: str, series: dict[str, np.ndarray]
 ) -> dict[str, Any]:
-    """Histogram metadata for the numeric candidate columns of a step's output (empty when there are none)."""
-    series = column_series(table, candidates) if candidates else {}
+    """Histogram metadata for a step's numeric series (empty when there are none)."""
     return histogram_metadata(series, files.artifact_dir(pipeline, partition), step) if series else {}
 
 
-def length_histograms(
-    files: FileStoreResource, spec: PipelineSpec, table_label: str, partition: str, table: pa.Table
-) -> dict[str, Any]:
-    """Histogram metadata of the character lengths of the spec's declared string columns (raw and export)."""
-    series = text_lengths(table, [name for name, kind in spec.raw.columns.items() if kind == "string"])
-    return histogram_metadata(series, files.artifact_dir(spec.name, partition), table_label) if series else {}
+def length_columns(spec: PipelineSpec) -> list[str]:
+    """The spec's declared string columns, whose character lengths the raw and export assets histogram."""
+    return [name for name, kind in spec.raw.columns.items() if kind == "string"]

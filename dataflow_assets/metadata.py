@@ -14,9 +14,9 @@ PREVIEW_ROWS = 5
 PREVIEW_CELL_CHARS = 120
 
 
-def column_schema(table: pa.Table) -> TableSchema:
+def column_schema(schema: pa.Schema) -> TableSchema:
     """A Dagster table schema from an Arrow schema."""
-    return TableSchema(columns=[TableColumn(name=f.name, type=str(f.type)) for f in table.schema])
+    return TableSchema(columns=[TableColumn(name=f.name, type=str(f.type)) for f in schema])
 
 
 def _cell(value: Any) -> str:
@@ -37,20 +37,21 @@ def markdown_preview(table: pa.Table, rows: int = PREVIEW_ROWS) -> str:
 
 
 def step_metadata(
-    table: pa.Table, input_rows: int | None, drop_counts: Mapping[str, int], metrics: Mapping[str, Any]
+    rows: int, schema: pa.Schema, head: pa.Table, input_rows: int | None, drop_counts: Mapping[str, int],
+    metrics: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """What every step materialization reports."""
+    """What every step materialization reports (``head``: the first rows, for the preview)."""
     metadata: dict[str, Any] = {
-        "dagster/row_count": table.num_rows,
-        "dagster/column_schema": column_schema(table),
-        "preview": MetadataValue.md(markdown_preview(table)),
-        "kept": table.num_rows,
+        "dagster/row_count": rows,
+        "dagster/column_schema": column_schema(schema),
+        "preview": MetadataValue.md(markdown_preview(head)),
+        "kept": rows,
         "dropped": sum(drop_counts.values()),
         "drop_reasons": MetadataValue.json(dict(sorted(drop_counts.items(), key=lambda kv: -kv[1]))),
     }
     if input_rows is not None:
         metadata["input_rows"] = input_rows
-        metadata["retention"] = MetadataValue.float(table.num_rows / input_rows if input_rows else 1.0)
+        metadata["retention"] = MetadataValue.float(rows / input_rows if input_rows else 1.0)
     for name, value in metrics.items():
         metadata[f"metric/{name}"] = value
     return metadata

@@ -81,28 +81,44 @@ def read_raw(path: Path, spec: RawSpec) -> RawBatch:
     sha256 = hashlib.sha256(data).hexdigest()
     if fmt == "parquet":
         table = _read_parquet(path, data, spec)
-        return RawBatch(_with_row_ids(table, range(1, table.num_rows + 1)), sha256, len(data))
-    fast = _fast_jsonl(data, spec) if fmt == "jsonl" else None
-    if fast is not None:
-        return RawBatch(_with_row_ids(fast, range(1, fast.num_rows + 1)), sha256, len(data))
+        return RawBatch(with_row_ids(table, range(1, table.num_rows + 1)), sha256, len(data))
+    if fmt == "jsonl":
+        table, replaced = jsonl_block(path, data, spec, first_line=1)
+        if table is None:
+            raise RawFileError(path, "file has no records")
+        return RawBatch(table, sha256, len(data), replaced)
     text, replaced = _decode(path, data, spec.encoding_errors)
-    records, line_numbers = (_parse_jsonl if fmt == "jsonl" else _parse_csv)(path, text, spec)
+    records, line_numbers = _parse_csv(path, text, spec)
     if not records:
         raise RawFileError(path, "file has no records")
     table = _records_to_table(path, records, line_numbers, spec)
-    return RawBatch(_with_row_ids(table, line_numbers), sha256, len(data), replaced)
+    return RawBatch(with_row_ids(table, line_numbers), sha256, len(data), replaced)
 
 
-def _decode(path: Path, data: bytes, errors: str) -> tuple[str, list[int]]:
+def jsonl_block(path: Path, data: bytes, spec: RawSpec, first_line: int) -> tuple[pa.Table | None, list[int]]:
+    """Parse whole JSONL lines starting at line ``first_line`` of ``path``: rows with ``_row_id`` (None when
+    the block holds no record) and the lines where invalid UTF-8 was replaced."""
+    fast = _fast_jsonl(data, spec, allow_bom=first_line == 1)
+    if fast is not None:
+        return with_row_ids(fast, range(first_line, first_line + fast.num_rows)), []
+    text, replaced = _decode(path, data, spec.encoding_errors, first_line)
+    records, line_numbers = _parse_jsonl(path, text, spec, first_line)
+    if not records:
+        return None, replaced
+    return with_row_ids(_records_to_table(path, records, line_numbers, spec), line_numbers), replaced
+
+
+def _decode(path: Path, data: bytes, errors: str, first_line: int = 1) -> tuple[str, list[int]]:
+    encoding = "utf-8-sig" if first_line == 1 else "utf-8"
     try:
-        return data.decode("utf-8-sig"), []
+        return data.decode(encoding), []
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + first_line
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         if errors == "error":
             raise RawFileError(path, f"invalid UTF-8 byte 0x{data[exc.start]:02x}", line, column) from exc
-    text = data.decode("utf-8-sig", errors="replace")
-    replaced = [n for n, line_text in enumerate(text.split("\n"), 1) if "\ufffd" in line_text]
+    text = data.decode(encoding, errors="replace")
+    replaced = [n for n, line_text in enumerate(text.split("\n"), first_line) if "\ufffd" in line_text]
     return text, replaced
 
 
@@ -118,9 +134,11 @@ def _check_types(path: Path, record: dict[str, Any], line: int, spec: RawSpec) -
             raise RawFileError(path, f"column {column!r} must be {kind}, got {type(value).__name__}", line)
 
 
-def _parse_jsonl(path: Path, text: str, spec: RawSpec) -> tuple[list[dict[str, Any]], list[int]]:
+def _parse_jsonl(
+    path: Path, text: str, spec: RawSpec, first_line: int = 1
+) -> tuple[list[dict[str, Any]], list[int]]:
     records, lines = [], []
-    for number, line in enumerate(text.split("\n"), 1):
+    for number, line in enumerate(text.split("\n"), first_line):
         if not line.strip():
             continue
         try:
@@ -215,7 +233,7 @@ def _validate_utf8(data: bytes, chunk: int = 1 << 24) -> None:
     decoder.decode(b"", final=True)
 
 
-def _fast_jsonl(data: bytes, spec: RawSpec) -> pa.Table | None:
+def _fast_jsonl(data: bytes, spec: RawSpec, allow_bom: bool = True) -> pa.Table | None:
     """Arrow's multi-threaded JSON reader for clean files; None sends the file to the line-checking path.
 
     Clean means: UTF-8, no blank lines (so row ids are 1..n), every declared column present with its type,
@@ -224,7 +242,8 @@ def _fast_jsonl(data: bytes, spec: RawSpec) -> pa.Table | None:
     end = len(data)  # the body without trailing newlines, without copying the file
     while end and data[end - 1] == 0x0A:
         end -= 1
-    if data.startswith(b"\xef\xbb\xbf") or _BLANK_START.match(data, 0, end) or _BLANK_LINE.search(data, 0, end):
+    if (data.startswith(b"\xef\xbb\xbf") and allow_bom) or _BLANK_START.match(data, 0, end) or (
+            _BLANK_LINE.search(data, 0, end)):
         return None
     try:
         _validate_utf8(data)  # Arrow's reader does not validate UTF-8 inside strings
@@ -250,22 +269,28 @@ def _read_parquet(path: Path, data: bytes, spec: RawSpec) -> pa.Table:
         table = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowInvalid, OSError) as exc:
         raise RawFileError(path, f"not a readable Parquet file: {exc}") from exc
-    for column, kind in spec.columns.items():
-        if column not in table.column_names:
-            raise RawFileError(path, f"Parquet schema lacks required column {column!r} (has {table.column_names})")
-        column_type = table.schema.field(column).type
-        check = _ARROW_CHECKS.get(kind)
-        if check is not None and not check(column_type):
-            raise RawFileError(path, f"column {column!r} must be {kind}, Parquet type is {column_type}")
-    reserved = [c for c in table.column_names if c.startswith("_")]
-    if reserved:
-        raise RawFileError(path, f"columns {reserved}: names starting with '_' are reserved")
+    check_parquet_schema(path, table.schema, spec)
     if table.num_rows == 0:
         raise RawFileError(path, "file has no records")
     return table
 
 
-def _with_row_ids(table: pa.Table, line_numbers: list[int] | range) -> pa.Table:
+def check_parquet_schema(path: Path, schema: pa.Schema, spec: RawSpec) -> None:
+    """Raise ``RawFileError`` unless a Parquet schema has the spec's columns with their types and no reserved name."""
+    for column, kind in spec.columns.items():
+        if column not in schema.names:
+            raise RawFileError(path, f"Parquet schema lacks required column {column!r} (has {schema.names})")
+        column_type = schema.field(column).type
+        check = _ARROW_CHECKS.get(kind)
+        if check is not None and not check(column_type):
+            raise RawFileError(path, f"column {column!r} must be {kind}, Parquet type is {column_type}")
+    reserved = [c for c in schema.names if c.startswith("_")]
+    if reserved:
+        raise RawFileError(path, f"columns {reserved}: names starting with '_' are reserved")
+
+
+def with_row_ids(table: pa.Table, line_numbers: list[int] | range) -> pa.Table:
+    """The table with ``_row_id`` appended: the given line (or row) numbers."""
     ids = np.arange(line_numbers.start, line_numbers.stop, dtype=np.int64) if isinstance(line_numbers, range) else (
         np.asarray(line_numbers, dtype=np.int64))
     return table.append_column("_row_id", pa.array(ids, pa.int64()))

@@ -12,7 +12,7 @@ import enum
 import logging
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 SYSTEM_COLUMNS = ("_partition", "_row_id")
 REASON_COLUMN = "_drop_reason"
+ChunkReader = Callable[[list[str] | None], Iterator[pa.Table]]  # a partition chunk by chunk (optional columns)
 
 
 class OperatorKind(enum.StrEnum):
@@ -84,6 +85,7 @@ class Operator(ABC):
     inputs: ClassVar[tuple[str, ...]] = ()
     outputs: ClassVar[tuple[str, ...]] = ()
     requires: ClassVar[tuple[str, ...]] = ()  # context services: "llm", "sql", "sandbox", "embed", "state"
+    row_wise: ClassVar[bool] = True  # each row's answer depends on that row only: a partition may run chunk by chunk
     Config: ClassVar[type[OperatorConfig]] = OperatorConfig
 
     def __init__(
@@ -122,6 +124,19 @@ class Operator(ABC):
     @abstractmethod
     def run(self, batch: pa.Table, ctx: OperatorContext) -> OperatorResult:
         """Process one batch."""
+
+    def run_chunks(self, chunks: ChunkReader, ctx: OperatorContext) -> Iterator[OperatorResult]:
+        """Process a partition given chunk by chunk, answering chunk by chunk, in row order.
+
+        A row-wise operator runs on each chunk; any other gets the whole partition at once, unless it overrides
+        this to stream (as the dedup filters do: keys per chunk, one decision, then the rows chunk by chunk).
+        """
+        if self.row_wise:
+            for table in chunks(None):
+                yield self.run(table, ctx)
+            return
+        tables = list(chunks(None))
+        yield self.run(pa.concat_tables(tables, promote_options="permissive"), ctx)
 
 
 class Mapper(Operator):

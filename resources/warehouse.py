@@ -97,17 +97,20 @@ def registered(conn: duckdb.DuckDBPyConnection, tables: Mapping[str, pa.Table]) 
             conn.unregister(name)
 
 
-
-
 def replace_in_open_transaction(
-    conn: duckdb.DuckDBPyConnection, pipeline: str, table: str, partition: str, incoming: str
+    conn: duckdb.DuckDBPyConnection, pipeline: str, table: str, partition: str, incoming: str,
+    shape: str | None = None,
 ) -> None:
+    """Replace one partition of ``table`` with the rows of the registered relation ``incoming`` (inside the
+    caller's transaction). ``shape``: a registered empty relation with ``incoming``'s columns, for when
+    ``incoming`` is a stream that can be scanned only once."""
     target = table_name(pipeline, table)
+    shape = shape or incoming
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(pipeline)}")
     conn.execute(
         f"CREATE TABLE IF NOT EXISTS {target} AS "
-        f"SELECT CAST(NULL AS VARCHAR) AS _partition, * FROM {incoming} LIMIT 0"
+        f"SELECT CAST(NULL AS VARCHAR) AS _partition, * FROM {shape} LIMIT 0"
     )
-    _sync_columns(conn, target, incoming)
+    _sync_columns(conn, target, shape)
     conn.execute(f"DELETE FROM {target} WHERE _partition = ?", [partition])
     conn.execute(f"INSERT INTO {target} BY NAME SELECT ? AS _partition, * FROM {incoming}", [partition])

@@ -6,13 +6,14 @@ import pyarrow as pa
 from dagster import AssetCheckSeverity, AssetKey
 
 from dataflow_assets.checks import StepOutcome, evaluate, step_checks
+from dataflow_assets.profile import profile_of
 from dataflow_assets.spec import CheckSpec, StepSpec
 from dataflow_assets.spec_loader import parse_spec
 from tests.conftest import Project
 
 KEY = AssetKey(["p", "s"])
 OUTCOME = StepOutcome(
-    table=pa.table({"text": ["a", "", None, "d"]}), input_rows=10,
+    profile=profile_of(pa.table({"text": ["a", "", None, "d"]}), blank_columns=["text"]), input_rows=10,
     drop_counts={"too_short": 5, "colon_end": 1}, metrics={"rows_changed": 3},
 )
 

@@ -8,6 +8,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from dataflow_assets.step_run import changed_rows
 from resources.step_store import StaleInputError, handed_off, read_step_input, step_stats, write_step_output
 from resources.warehouse import read_partition
 
@@ -77,3 +78,20 @@ def test_write_is_refused_when_its_input_was_rewritten(tmp_path: Path) -> None:
     fresh = read_step_input(conn, "p", "raw", "x")
     write_step_output(conn, "p", "s", "x", rows(["new"]), None, {}, read_from=("raw", fresh.write_id))
     assert read_partition(conn, "p", "s", "x").column("text").to_pylist() == ["new"]
+
+
+def test_in_place_refiner_stores_only_changed_rows_as_a_patch_view(tmp_path: Path) -> None:
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    raw = rows(["a  b", "c", "d  e", None])
+    write_step_output(conn, "p", "raw", "x", raw, None, {"input_rows": 4})
+    refined = rows(["a b", "c", "d e", None])
+    changes = changed_rows(raw, refined, ["text"])
+    assert changes.column("_row_id").to_pylist() == [1, 3]  # equal and null-to-null rows are not changes
+    write_step_output(conn, "p", "s", "x", refined, None, {"input_rows": 4}, patch_of="raw", changes=changes)
+    assert conn.sql('SELECT count(*) FROM p."s__changes"').fetchall() == [(2,)]
+    assert read_partition(conn, "p", "s", "x").column("text").to_pylist() == ["a b", "c", "d e", None]
+    nulled = changed_rows(raw, rows(["a  b", None, "d  e", None]), ["text"])  # a value refined to null is a change
+    write_step_output(conn, "p", "s", "x", refined, None, {}, patch_of="raw", changes=nulled)
+    assert read_partition(conn, "p", "s", "x").column("text").to_pylist() == ["a  b", None, "d  e", None]
+    write_step_output(conn, "p", "s", "x", rows(["A", "B"]), None, {})  # a copying step again: a table
+    assert read_partition(conn, "p", "s", "x").column("text").to_pylist() == ["A", "B"]

@@ -101,10 +101,13 @@ class HashDeduplicateFilter(DeduplicateFilter):
         values = dedup_text(self, batch, self.config.input_keys)
         return _as_binary(values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values]))
 
-    def links(self, batch: pa.Table, ctx: OperatorContext) -> Links:
-        """Rows with equal digests, in the batch and in the index of earlier partitions."""
-        keys = digests(self.hashed_values(batch), self.config.hash_func)
-        return exact_links(pa.array(keys, pa.binary()), ctx.state)
+    def keys(self, batch: pa.Table) -> pa.Array:
+        """The digest of each row."""
+        return pa.array(digests(self.hashed_values(batch), self.config.hash_func), pa.binary())
+
+    def links_of(self, keys: pa.Array, ctx: OperatorContext) -> Links:
+        """Rows with equal digests, in the partition and in the index of earlier partitions."""
+        return exact_links(keys, ctx.state)
 
 
 class CCNetDeduplicateConfig(OperatorConfig):
@@ -124,14 +127,13 @@ class CCNetDeduplicateFilter(HashDeduplicateFilter):
     description = "CCNet exact deduplication: SHA-1 prefix of the (optionally normalised) text, across partitions."
     Config = CCNetDeduplicateConfig
 
-    def links(self, batch: pa.Table, ctx: OperatorContext) -> Links:
-        """Rows with equal SHA-1 prefixes, in the batch and in the index of earlier partitions."""
+    def keys(self, batch: pa.Table) -> pa.Array:
+        """The SHA-1 prefix of each row."""
         values = self.hashed_values(batch)
         if self.config.normalize:
             values = _as_binary(pa.chunked_array([ccnet_normalize(values.cast(pa.large_string()))]))
         size = self.config.bit_length // 8
-        keys = [digest[:size] for digest in digests(values, "sha1")]
-        return exact_links(pa.array(keys, pa.binary()), ctx.state)
+        return pa.array([digest[:size] for digest in digests(values, "sha1")], pa.binary())
 
 
 def ccnet_normalize(text: pa.Array) -> pa.Array:

@@ -24,8 +24,7 @@ Semantics (the same for every method):
 
 from __future__ import annotations
 
-from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
@@ -34,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
-from operators.base import REASON_COLUMN, Filter, OperatorContext, OperatorResult, Verdict
+from operators.base import REASON_COLUMN, ChunkReader, Filter, OperatorContext, OperatorResult, Verdict
 
 PROBE = "_probe"  # batch position of a row in link and index tables
 DUP_PARTITION, DUP_ROW_ID = "duplicate_of_partition", "duplicate_of_row_id"
@@ -111,14 +110,36 @@ def resolve(ids: np.ndarray, partition: str, links: Links) -> tuple[np.ndarray, 
 
 
 class DeduplicateFilter(Filter):
-    """Base of the dedup filters: a method finds links; this class decides, records provenance and the index."""
+    """Base of the dedup filters: a method finds links; this class decides, records provenance and the index.
+
+    A method that can compare rows through small per-row keys (hashes, signatures) implements ``keys`` and
+    ``links_of``: a partition given in chunks is then read twice, once for the keys and once for the rows, and
+    never held whole in memory. Otherwise it implements ``links`` on the whole batch.
+    """
 
     requires: ClassVar[tuple[str, ...]] = ("state",)
+    row_wise: ClassVar[bool] = False
     reason: ClassVar[str] = "duplicate"
 
-    @abstractmethod
+    def key_columns(self) -> list[str]:
+        """The columns ``keys`` reads."""
+        input_keys = getattr(self.config, "input_keys", None)
+        return list(input_keys) if input_keys else [self.col(name) for name in self.inputs]
+
+    def keys(self, batch: pa.Table) -> np.ndarray | pa.Array | None:
+        """Per-row comparison keys of a chunk (None: this method needs the whole batch, see ``links``)."""
+        return None
+
+    def links_of(self, keys: np.ndarray | pa.Array, ctx: OperatorContext) -> Links:
+        """Links from the keys of the whole partition (rows in partition order)."""
+        raise NotImplementedError(f"{self.name} compares whole batches only")
+
     def links(self, batch: pa.Table, ctx: OperatorContext) -> Links:
         """In-batch duplicate pairs, matches in earlier partitions (via ``ctx.state``) and index rows."""
+        keys = self.keys(batch)
+        if keys is None:
+            raise NotImplementedError(f"{self.name} implements neither links nor keys")
+        return self.links_of(keys, ctx)
 
     def verdict(self, batch: pa.Table, ctx: OperatorContext) -> Verdict:
         """Keep the earliest copy of each cluster (see the module docstring)."""
@@ -127,45 +148,117 @@ class DeduplicateFilter(Filter):
 
     def run(self, batch: pa.Table, ctx: OperatorContext) -> OperatorResult:
         """Kept rows, dropped rows with reason and provenance, and the index rows of the kept rows."""
-        links = self.links(batch, ctx)
-        ids = row_ids(batch)
+        decision = _Decision.of(self, row_ids(batch), self.links(batch, ctx), ctx)
+        return decision.result(self, batch, 0, first=True)
+
+    def run_chunks(self, chunks: ChunkReader, ctx: OperatorContext) -> Iterator[OperatorResult]:
+        """Keys chunk by chunk, one decision for the partition, then the rows chunk by chunk."""
+        if type(self).keys is DeduplicateFilter.keys:
+            yield from super().run_chunks(chunks, ctx)
+            return
+        keys, ids = [], []
+        for table in chunks([*self.key_columns(), "_row_id"]):
+            keys.append(self.keys(table))
+            ids.append(row_ids(table))
+        decision = _Decision.of(self, np.concatenate(ids), self.links_of(_stack(keys), ctx), ctx)
+        offset = 0
+        for index, table in enumerate(chunks(None)):
+            yield decision.result(self, table, offset, first=index == 0)
+            offset += table.num_rows
+
+
+def _stack(parts: list) -> np.ndarray | pa.Array:
+    """Per-chunk keys as one array; numpy parts are moved into place one by one (never held twice)."""
+    if not isinstance(parts[0], np.ndarray):
+        return pa.concat_arrays(parts)
+    stacked = np.empty((sum(len(part) for part in parts), *parts[0].shape[1:]), dtype=parts[0].dtype)
+    start = 0
+    while parts:
+        part = parts.pop(0)
+        stacked[start:start + len(part)] = part
+        start += len(part)
+    return stacked
+
+
+@dataclass
+class _Decision:
+    """A dedup decision for a whole partition: per row keep / kept copy, metrics and the kept rows' index."""
+
+    keep: np.ndarray
+    dup_partition: list[str | None]
+    dup_row: np.ndarray
+    metrics: dict[str, float | int]
+    index: dict[str, pa.Table]  # per row of the partition (column _probe), as the method made them
+    ids: np.ndarray
+
+    @classmethod
+    def of(cls, op: DeduplicateFilter, ids: np.ndarray, links: Links, ctx: OperatorContext) -> _Decision:
         keep, dup_partition, dup_row = resolve(ids, ctx.partition, links)
         drop = ~keep
-        dropped = batch.filter(pa.array(drop))
-        dropped = dropped.append_column(REASON_COLUMN, pa.array([self.reason] * dropped.num_rows, pa.string()))
-        dropped = dropped.append_column(DUP_PARTITION, pa.array([p for p, d in zip(dup_partition, drop,
-                                                                                     strict=True) if d], pa.string()))
-        dropped = dropped.append_column(DUP_ROW_ID, pa.array(dup_row[drop], pa.int64()))
         external = 0
         if links.external is not None and links.external.num_rows:
             external = int(np.isin(np.flatnonzero(drop), links.external.column(PROBE).to_numpy()).sum())
         metrics: dict[str, float | int] = {"duplicates_of_earlier_partitions": external,
                                            "duplicates_within_partition": int(drop.sum()) - external}
-        side = {name: _kept_index(table, keep, ids) for name, table in links.index.items()}
-        metrics["index_digest"] = table_digest(side["index"]) if "index" in side else 0
+        metrics["index_digest"] = _index_digest(links.index["index"], keep) if "index" in links.index else 0
         state = ctx.state
         if state is not None and getattr(state, "missing_earlier", None) is not None:
             metrics["earlier_partitions_missing"] = len(state.missing_earlier)
             metrics["earlier_index_digest"] = state.earlier_digest
-        counts = {self.reason: int(drop.sum())} if drop.any() else {}
+        return cls(keep, dup_partition, dup_row, metrics, links.index, ids)
+
+    def result(self, op: DeduplicateFilter, batch: pa.Table, offset: int, first: bool) -> OperatorResult:
+        """The answer for the rows ``offset .. offset + len(batch)``, with their index rows; metrics come with
+        the first."""
+        keep = self.keep[offset:offset + batch.num_rows]
+        drop = ~keep
+        dropped = batch.filter(pa.array(drop))
+        dropped = dropped.append_column(REASON_COLUMN, pa.array([op.reason] * dropped.num_rows, pa.string()))
+        partitions = self.dup_partition[offset:offset + batch.num_rows]
+        dropped = dropped.append_column(DUP_PARTITION, pa.array(
+            [p for p, d in zip(partitions, drop, strict=True) if d], pa.string()))
+        dropped = dropped.append_column(DUP_ROW_ID, pa.array(self.dup_row[offset:offset + batch.num_rows][drop],
+                                                             pa.int64()))
+        counts = {op.reason: int(drop.sum())} if drop.any() else {}
         return OperatorResult(table=batch.filter(pa.array(keep)), dropped=dropped, drop_counts=counts,
-                              metrics=metrics, side_tables=side)
+                              metrics=dict(self.metrics) if first else {},
+                              side_tables={name: _kept_index(table, self.keep, self.ids, offset, batch.num_rows)
+                                           for name, table in self.index.items()})
 
 
-def table_digest(table: pa.Table) -> int:
-    """A 63-bit digest of a table's contents (column buffers in order)."""
+def table_digest(table: pa.Table, rows_per_piece: int = 65536) -> int:
+    """A 63-bit digest of a table's contents (its Arrow IPC stream, ``rows_per_piece`` rows at a time)."""
     state = xxhash.xxh3_64()
-    for column in table.columns:
-        for buffer in column.combine_chunks().buffers():
-            state.update(b"\0" if buffer is None else memoryview(buffer))
+    for start in range(0, table.num_rows, rows_per_piece):
+        _update(state, table.slice(start, rows_per_piece))
     return state.intdigest() & (2**63 - 1)
 
 
-def _kept_index(table: pa.Table, keep: np.ndarray, ids: np.ndarray) -> pa.Table:
+def _update(state: xxhash.xxh3_64, piece: pa.Table) -> None:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, piece.schema) as writer:
+        writer.write_table(piece)
+    state.update(memoryview(sink.getvalue()))
+
+
+def _kept_index(table: pa.Table, keep: np.ndarray, ids: np.ndarray, offset: int = 0, count: int | None = None
+                ) -> pa.Table:
+    """The index rows of the kept rows among partition rows ``offset .. offset + count``, keyed by ``_row_id``."""
     probe = table.column(PROBE).to_numpy()
-    mask = keep[probe]
+    stop = len(keep) if count is None else offset + count
+    mask = keep[probe] & (probe >= offset) & (probe < stop)
     kept = table.filter(pa.array(mask)).drop_columns([PROBE])
     return kept.add_column(0, "_row_id", pa.array(ids[probe[mask]], pa.int64()))
+
+
+def _index_digest(index: pa.Table, keep: np.ndarray, rows_per_piece: int = 65536) -> int:
+    """``table_digest`` of the stored index (the kept rows' index rows, in order), without copying it whole."""
+    state = xxhash.xxh3_64()
+    probe = index.column(PROBE).to_numpy()
+    kept = np.flatnonzero(keep[probe])
+    for start in range(0, len(kept), rows_per_piece):
+        _update(state, index.take(pa.array(kept[start:start + rows_per_piece])).drop_columns([PROBE]))
+    return state.intdigest() & (2**63 - 1)
 
 
 def exact_links(keys: pa.Array, state: DedupIndex | None) -> Links:

@@ -78,17 +78,22 @@ class MinHashDeduplicateFilter(DeduplicateFilter):
     reason = "near_duplicate"
     Config = MinHashDeduplicateConfig
 
-    def links(self, batch: pa.Table, ctx: OperatorContext) -> Links:
-        """Verified MinHash matches inside the batch and against the stored bands of earlier partitions."""
+    def keys(self, batch: pa.Table) -> np.ndarray:
+        """The MinHash signature of each row (rows × num_perm uint32)."""
         config = self.config
         ngram = config.ngram if config.use_n_gram else 1
-        sig = signatures(dedup_text(self, batch, config.input_keys), config.num_perm, ngram,
-                         words=config.tokenization == "word")
+        return signatures(dedup_text(self, batch, config.input_keys), config.num_perm, ngram,
+                          words=config.tokenization == "word")
+
+    def links_of(self, sig: np.ndarray, ctx: OperatorContext) -> Links:
+        """Verified MinHash matches inside the partition and against the stored bands of earlier partitions."""
+        config = self.config
         n_bands, rows = lsh_params(config.threshold, config.num_perm, FALSE_NEGATIVE_WEIGHT)
         hashes = band_hashes(sig, n_bands, rows)
-        positions = np.arange(batch.num_rows, dtype=np.int64)
+        count = sig.shape[0]
+        positions = np.arange(count, dtype=np.int64)
         bands = pa.table({PROBE: np.repeat(positions, n_bands),
-                          "band": np.tile(np.arange(n_bands, dtype=np.int32), batch.num_rows),
+                          "band": np.tile(np.arange(n_bands, dtype=np.int32), count),
                           "hash": hashes.reshape(-1)})
         a, b = bucket_pairs(bands)
         verified = similar(sig, a, sig, b, config.threshold)

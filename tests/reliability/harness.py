@@ -27,6 +27,7 @@ steps:
     config: {{min_words: 20, max_words: 100000}}
   - name: spaces
     op: RemoveExtraSpacesRefiner
+    outputs: {{text: clean_text}}  # a new column: the step stores a copy (an in-place refiner stores a patch)
 """
 VENV_BIN = Path(sys.executable).parent
 

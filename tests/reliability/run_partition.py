@@ -30,8 +30,9 @@ def hang_inside_write_of(step: str, marker: Path) -> None:
     """Fault injection: the real write of ``step`` runs, then the process hangs before the commit."""
     real = step_store.replace_in_open_transaction
 
-    def replace_then_hang(conn, pipeline: str, table: str, partition: str, incoming: str) -> None:  # noqa: ANN001
-        real(conn, pipeline, table, partition, incoming)
+    def replace_then_hang(conn, pipeline: str, table: str, partition: str, incoming: str,  # noqa: ANN001
+                          shape: str | None = None) -> None:
+        real(conn, pipeline, table, partition, incoming, shape)
         if table in (step, f"{step}__dropped"):
             marker.write_text(table)
             time.sleep(600)

@@ -1,0 +1,173 @@
+"""A partition's rows as a sequence of Arrow tables, in memory or spilled to disk, for bounded-memory steps.
+
+A small partition is one in-memory table (the common case; nothing changes). A large one (a raw file above
+``DATAFLOW_CHUNK_BYTES``, a stored partition above ``DATAFLOW_CHUNK_ROWS``) is a list of chunks, each an
+Arrow IPC file under the spill folder (``DATAFLOW_SPILL_DIR``, default: the system temp folder), so a step
+holds one chunk at a time. A chunk may carry a row selection over its file, so a filter's kept rows are its
+input's files plus positions, not a copy. Spill files are deleted when no ``RowChunks`` refers to them any
+more, and at process exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+import uuid
+import weakref
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+DEFAULT_CHUNK_ROWS = 65536
+DEFAULT_CHUNK_BYTES = 64 << 20
+_SPILL_ROOT: Path | None = None
+
+
+def chunk_rows() -> int:
+    """Rows per chunk when a stored partition is read back in chunks (``DATAFLOW_CHUNK_ROWS``)."""
+    return max(1, int(os.environ.get("DATAFLOW_CHUNK_ROWS", DEFAULT_CHUNK_ROWS)))
+
+
+def chunk_bytes() -> int:
+    """Bytes of raw file per chunk (``DATAFLOW_CHUNK_BYTES``): a larger raw file is ingested in chunks."""
+    return max(1, int(os.environ.get("DATAFLOW_CHUNK_BYTES", DEFAULT_CHUNK_BYTES)))
+
+
+def spill_root() -> Path:
+    """This process's spill folder (created on first use, removed at exit)."""
+    global _SPILL_ROOT
+    if _SPILL_ROOT is None or not _SPILL_ROOT.exists():
+        base = os.environ.get("DATAFLOW_SPILL_DIR") or None
+        if base:
+            Path(base).mkdir(parents=True, exist_ok=True)
+        _SPILL_ROOT = Path(tempfile.mkdtemp(prefix=f"dataflow-spill-{os.getpid()}-", dir=base))
+        atexit.register(shutil.rmtree, str(_SPILL_ROOT), True)
+    return _SPILL_ROOT
+
+
+class SpillFile:
+    """One Arrow IPC file on disk, deleted when the last reference to it goes."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.path = spill_root() / f"{uuid.uuid4().hex}.arrow"
+        with pa.OSFile(str(self.path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        self.num_rows, self.schema = table.num_rows, table.schema
+        weakref.finalize(self, _unlink, str(self.path))
+
+    def read(self, columns: list[str] | None = None) -> pa.Table:
+        """The table, read into memory (not memory-mapped: a read chunk is released with its table)."""
+        with pa.OSFile(str(self.path), "rb") as source:
+            table = pa.ipc.open_file(source).read_all()
+        return table.select(columns) if columns is not None else table
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """An in-memory table, or a spill file with an optional selection of row positions."""
+
+    table: pa.Table | None = None
+    file: SpillFile | None = None
+    rows: np.ndarray | None = None
+
+    @property
+    def num_rows(self) -> int:
+        """Rows in the chunk."""
+        if self.rows is not None:
+            return len(self.rows)
+        return self.table.num_rows if self.table is not None else self.file.num_rows  # type: ignore[union-attr]
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The chunk's columns."""
+        return self.table.schema if self.table is not None else self.file.schema  # type: ignore[union-attr]
+
+    def read(self, columns: list[str] | None = None) -> pa.Table:
+        """The chunk's rows as a table."""
+        table = self.table if self.table is not None else self.file.read()  # type: ignore[union-attr]
+        if self.rows is not None:
+            table = table.take(pa.array(self.rows, pa.int64()))
+        return table.select(columns) if columns is not None else table
+
+
+class RowChunks:
+    """The rows of one partition, chunk by chunk, in order."""
+
+    def __init__(self, chunks: Iterable[Chunk] = ()) -> None:
+        self.chunks: list[Chunk] = list(chunks)
+
+    @classmethod
+    def of(cls, table: pa.Table) -> RowChunks:
+        """One in-memory table."""
+        return cls([Chunk(table=table)])
+
+    @property
+    def spilled(self) -> bool:
+        """Whether any chunk lives on disk."""
+        return any(chunk.file is not None for chunk in self.chunks)
+
+    @property
+    def num_rows(self) -> int:
+        """Rows in all chunks."""
+        return sum(chunk.num_rows for chunk in self.chunks)
+
+    def append(self, table: pa.Table, spill: bool) -> None:
+        """Add a chunk: written to a spill file when ``spill``, else kept in memory."""
+        self.chunks.append(Chunk(file=SpillFile(table)) if spill else Chunk(table=table))
+
+    def tables(self, columns: list[str] | None = None) -> Iterator[pa.Table]:
+        """Each chunk as a table, read when reached."""
+        for chunk in self.chunks:
+            yield chunk.read(columns)
+
+    def to_table(self) -> pa.Table:
+        """All rows as one table (reads every chunk: for small partitions and whole-partition operators)."""
+        if len(self.chunks) == 1 and self.chunks[0].table is not None and self.chunks[0].rows is None:
+            return self.chunks[0].table
+        tables = list(self.tables())
+        return pa.concat_tables(tables, promote_options="permissive") if tables else pa.table({})
+
+    def select(self, rows_per_chunk: list[np.ndarray]) -> RowChunks:
+        """A subset of the rows: per chunk, the positions to keep (spilled chunks share their files)."""
+        if len(rows_per_chunk) != len(self.chunks):
+            raise ValueError(f"{len(rows_per_chunk)} selections for {len(self.chunks)} chunks")
+        selected = []
+        for chunk, rows in zip(self.chunks, rows_per_chunk, strict=True):
+            rows = np.asarray(rows, dtype=np.int64)
+            if chunk.table is not None and chunk.rows is None:
+                selected.append(Chunk(table=chunk.table.take(pa.array(rows, pa.int64()))))
+            else:
+                base = chunk.rows[rows] if chunk.rows is not None else rows
+                selected.append(Chunk(table=chunk.table, file=chunk.file, rows=base))
+        return RowChunks(selected)
+
+
+def unified_schema(schemas: Iterable[pa.Schema]) -> pa.Schema | None:
+    """One schema for all chunks (a column that was all-null in one chunk takes the type of the others)."""
+    schemas = list(schemas)
+    return pa.unify_schemas(schemas, promote_options="permissive") if schemas else None
+
+
+def batch_reader(tables: Iterable[pa.Table], schema: pa.Schema) -> pa.RecordBatchReader:
+    """A streaming reader over tables cast to one schema (for DuckDB scans and file writers)."""
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for table in tables:
+            for name in schema.names:
+                if name not in table.column_names:
+                    table = table.append_column(name, pa.nulls(table.num_rows, schema.field(name).type))
+            yield from table.select(schema.names).cast(schema).to_batches()
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
