@@ -1,9 +1,9 @@
 """DataFlow's ``MinHashDeduplicateFilter``: near-duplicate removal by MinHash-LSH, global across partitions.
 
 Signatures are computed in batches with numpy (``operators/text/minhash.py``). Candidates come from LSH
-banding in DuckDB: the band hashes are a table, candidates are a join, never all pairs: inside the batch each
-row is joined with the first row of every bucket it shares, and against earlier partitions the batch's band
-hashes are joined with the stored ``<step>__bands`` table. A candidate is a duplicate when the signatures
+banding, never all pairs: inside the batch each row is paired with the first row of every bucket it shares
+(a sort per band), and against earlier partitions the batch's band hashes are joined in DuckDB with the
+stored ``<step>__bands`` table. A candidate is a duplicate when the signatures
 agree on at least ``threshold`` of their values (estimated Jaccard similarity), which removes LSH false
 positives (DataFlow keeps every LSH candidate). The index stores each kept row's signature
 (``<step>__index``) and band hashes (``<step>__bands``). Changing ``num_perm``, ``ngram`` or the tokenization
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 from pydantic import Field
@@ -38,15 +37,24 @@ class MinHashDeduplicateConfig(OperatorConfig):
     input_keys: list[str] | None = Field(None, description="As HashDeduplicateFilter's input_keys.")
 
 
-def bucket_pairs(bands: pa.Table) -> tuple[np.ndarray, np.ndarray]:
-    """Candidate pairs inside a batch: each row with the first row of every (band, hash) bucket it shares."""
-    with duckdb.connect() as conn:
-        conn.register("bands", bands)
-        pairs = conn.sql(
-            f"SELECT DISTINCT b.{PROBE} AS a, f.first AS b FROM bands b JOIN (SELECT band, hash, min({PROBE}) AS "
-            f"first FROM bands GROUP BY band, hash HAVING count(*) > 1) f USING (band, hash) WHERE b.{PROBE} <> f.first"
-        ).fetchnumpy()
-    return pairs["a"].astype(np.int64), pairs["b"].astype(np.int64)
+def bucket_pairs(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs inside a batch: each row with the first row of every (band, hash) bucket it shares.
+
+    ``hashes`` is rows × bands. Per band a stable sort groups equal hashes with the lowest row first; pairs
+    found in several bands are reported once. Memory is a few arrays of one band, not a join over all bands.
+    """
+    count = hashes.shape[0]
+    keys = []
+    for band in range(hashes.shape[1]):
+        column = hashes[:, band]
+        order = np.argsort(column, kind="stable")
+        ordered = column[order]
+        starts = np.r_[True, ordered[1:] != ordered[:-1]] if count else np.zeros(0, dtype=bool)
+        first = order[np.maximum.accumulate(np.where(starts, np.arange(count), 0))]
+        paired = order != first
+        keys.append(order[paired].astype(np.int64) * count + first[paired])
+    unique = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+    return unique // max(count, 1), unique % max(count, 1)
 
 
 def similar(sig: np.ndarray, left: np.ndarray, other: np.ndarray, right: np.ndarray, threshold: float,
@@ -95,7 +103,7 @@ class MinHashDeduplicateFilter(DeduplicateFilter):
         bands = pa.table({PROBE: np.repeat(positions, n_bands),
                           "band": np.tile(np.arange(n_bands, dtype=np.int32), count),
                           "hash": hashes.reshape(-1)})
-        a, b = bucket_pairs(bands)
+        a, b = bucket_pairs(hashes)
         verified = similar(sig, a, sig, b, config.threshold)
         index = {"index": pa.table({PROBE: positions, "signature": _as_blobs(sig)}), "bands": bands}
         return Links(a[verified], b[verified], self._earlier(ctx, bands, sig), index)
