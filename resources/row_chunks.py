@@ -61,8 +61,8 @@ class SpillFile:
         weakref.finalize(self, _unlink, str(self.path))
 
     def read(self, columns: list[str] | None = None) -> pa.Table:
-        """The table, read into memory (not memory-mapped: a read chunk is released with its table)."""
-        with pa.OSFile(str(self.path), "rb") as source:
+        """The table, memory-mapped (no copy; the mapping goes with the last reference to the table)."""
+        with pa.memory_map(str(self.path), "r") as source:
             table = pa.ipc.open_file(source).read_all()
         return table.select(columns) if columns is not None else table
 
