@@ -20,6 +20,8 @@ import numpy as np
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
+from operators.parallel import filter_rows
+
 SYSTEM_COLUMNS = ("_partition", "_row_id")
 REASON_COLUMN = "_drop_reason"
 ChunkReader = Callable[[list[str] | None], Iterator[pa.Table]]  # a partition chunk by chunk (optional columns)
@@ -178,16 +180,17 @@ class Filter(Operator):
         if keep.shape != (batch.num_rows,):
             raise ValueError(f"{self.name}: verdict has {keep.shape} rows, batch has {batch.num_rows}")
         drop = ~keep
-        dropped = batch.filter(pa.array(drop))
+        dropped = batch.filter(pa.array(drop))  # few rows: cheap; the kept rows are copied once, below
         if isinstance(decision.reason, str):
-            reasons = pa.array([decision.reason] * dropped.num_rows, pa.string())
+            reasons = pa.repeat(pa.scalar(decision.reason, pa.string()), dropped.num_rows)
             counts = {decision.reason: dropped.num_rows} if dropped.num_rows else {}
         else:
             dropped_reasons = np.asarray(decision.reason, dtype=object)[drop]
-            reasons = pa.array(dropped_reasons.tolist(), pa.string())
+            reasons = pa.array(dropped_reasons, pa.string())
             counts = dict(Counter(dropped_reasons.tolist()))
         dropped = dropped.append_column(REASON_COLUMN, reasons)
-        return OperatorResult(table=batch.filter(pa.array(keep)), dropped=dropped, drop_counts=counts)
+        kept = batch if dropped.num_rows == 0 else filter_rows(batch, keep)  # nothing dropped: no copy
+        return OperatorResult(table=kept, dropped=dropped, drop_counts=counts)
 
 
 def set_column(table: pa.Table, name: str, values: pa.Array | pa.ChunkedArray) -> pa.Table:

@@ -6,7 +6,8 @@ one-permutation MinHash: the hash picks one of ``num_perm`` bins and the bin kee
 (``np.minimum.at``), with rotation densification for empty bins (Shrivastava & Li, 2014). This costs one pass
 over the shingles instead of ``num_perm`` passes, and estimates Jaccard similarity like classic MinHash. The
 hashes are fixed constants, so signatures are stable across runs and partitions. Documents are processed in
-chunks of about ``CHUNK_UNITS`` code points, so memory stays bounded for any batch.
+pieces of about ``CHUNK_UNITS`` bytes on the shared thread pool (numpy releases the GIL), so memory stays
+bounded for any batch and both cores work; the answer does not depend on the cut.
 """
 
 from __future__ import annotations
@@ -17,32 +18,27 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from operators.parallel import parallel_map
+from operators.text.utf8 import codepoints as _codepoints
+
 EMPTY = np.uint32(0xFFFFFFFF)
-CHUNK_UNITS = 8_000_000
+CHUNK_UNITS = 1 << 19  # text bytes per piece of work: large enough that the GIL is rarely contended
 _P = np.uint64(0x100000001B3)  # polynomial base (FNV prime)
 _WHITESPACE = np.array([9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029,
                         0x202F, 0x205F, 0x3000], dtype=np.uint32)
+_MIX = ((np.uint64(30), np.uint64(0xBF58476D1CE4E5B9)), (np.uint64(27), np.uint64(0x94D049BB133111EB)),
+        (np.uint64(31), None))
 
 
 def mix64(x: np.ndarray) -> np.ndarray:
     """splitmix64's finaliser, in place on a uint64 array (returned)."""
-    x ^= x >> np.uint64(30)
-    x *= np.uint64(0xBF58476D1CE4E5B9)
-    x ^= x >> np.uint64(27)
-    x *= np.uint64(0x94D049BB133111EB)
-    x ^= x >> np.uint64(31)
-    return x  # (in-place operators: no temporaries beyond one shifted copy per step)
-
-
-def _codepoints(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Code points of every text (concatenated, uint32) and the number per text."""
-    lengths = pc.fill_null(pc.utf8_length(texts), 0).to_numpy(zero_copy_only=False).astype(np.int64)
-    width = np.int64 if pa.types.is_large_string(texts.type) else np.int32
-    offsets = np.frombuffer(texts.buffers()[1], dtype=width)[texts.offset: texts.offset + len(texts) + 1]
-    data = texts.buffers()[2]
-    text = "" if data is None else str(memoryview(data)[offsets[0]: offsets[-1]], "utf-8")
-    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    return points, lengths
+    shifted = np.empty_like(x)  # one scratch array for the three shifts
+    for shift, factor in _MIX:
+        np.right_shift(x, shift, out=shifted)
+        x ^= shifted
+        if factor is not None:
+            x *= factor
+    return x
 
 
 def _words(points: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -63,18 +59,35 @@ def _words(points: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndar
     return hashes, counts
 
 
-def _ngrams(units: np.ndarray, lengths: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """A hash per n-gram of units inside each text (a text shorter than n is one shingle) and its text index."""
+def _windows(units: np.ndarray, n: int) -> np.ndarray:
+    """``h[i] = sum(units[i + k] * P**(n - 1 - k) for k < n)`` (mod 2**64) for every ``i <= len(units) - n``.
+
+    Built by doubling (width w -> 2w -> 2w + 1, following the bits of n): about 2·log2(n) passes over the
+    array instead of 2·(n - 1). Entries past ``len(units) - n`` are left unspecified.
+    """
     total = len(units)
-    hashes = units.astype(np.uint64)
-    for k in range(1, min(n, total)):
-        hashes[: total - k] *= _P
-        hashes[: total - k] += units[k:]
+    current = units.astype(np.uint64)
+    if n == 1 or total < n:
+        return current
+    spare, width = np.empty_like(current), 1
+    for bit in bin(n)[3:]:
+        count = total - 2 * width + 1  # windows of width 2w that fit
+        np.multiply(current[:count], _P ** np.uint64(width), out=spare[:count])
+        spare[:count] += current[width: width + count]
+        current, spare, width = spare, current, 2 * width
+        if bit == "1":
+            count = total - width
+            current[:count] *= _P
+            current[:count] += units[width: width + count]
+            width += 1
+    return current
+
+
+def _position_hashes(units: np.ndarray, lengths: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A mixed hash at every unit position: of the n-gram starting there (a text shorter than n is one shingle,
+    hashed at its first position), and ``tails``: the positions whose n-gram runs past the end of its text."""
+    hashes = _windows(units, n)
     starts = np.cumsum(lengths) - lengths
-    valid = np.ones(total, dtype=bool)
-    for k in range(1, n):  # windows running past the end of their text
-        ends = starts + lengths - k
-        valid[ends[ends >= starts]] = False
     short = np.flatnonzero((lengths > 0) & (lengths < n))
     if len(short):  # the whole text as one shingle
         whole = np.zeros(len(short), np.uint64)
@@ -82,33 +95,82 @@ def _ngrams(units: np.ndarray, lengths: np.ndarray, n: int) -> tuple[np.ndarray,
             inside = k < lengths[short]
             whole[inside] = whole[inside] * _P + units[starts[short][inside] + k]
         hashes[starts[short]] = whole
-        valid[starts[short]] = True
-    doc = np.repeat(np.arange(len(lengths)), lengths)
-    return mix64(hashes[valid]), doc[valid]
+    ends = starts + lengths
+    tails = [ends[ends - k > starts] - k for k in range(1, n)]
+    return mix64(hashes), np.concatenate(tails) if tails else np.zeros(0, np.int64)
 
 
-def _densify(signature: np.ndarray, chunk: int = 32768) -> None:
-    """Fill empty bins from the next non-empty bin to the right (circularly), offset by the distance."""
-    width = signature.shape[1]
-    bins = np.arange(width, dtype=np.int32)
-    for first in range(0, signature.shape[0], chunk):  # a block of rows at a time: bounded memory
-        block = signature[first: first + chunk]
-        empty = block == EMPTY
-        rows = np.flatnonzero(empty.any(axis=1) & ~empty.all(axis=1))
-        if len(rows) == 0:
-            continue
-        filled_at = np.where(empty[rows], np.int32(3 * width), bins)
-        doubled = np.concatenate([filled_at, filled_at + np.int32(width)], axis=1)
-        nearest = np.minimum.accumulate(doubled[:, ::-1], axis=1)[:, ::-1][:, :width]
-        source = block[rows[:, None], nearest % width]
-        offset = ((nearest - bins).astype(np.uint32) * np.uint32(0x9E3779B1)).astype(np.uint32)
-        block[rows] = np.where(empty[rows], source + offset, block[rows])
+def _ngrams(units: np.ndarray, lengths: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A hash per n-gram of units inside each text (a text shorter than n is one shingle) and its text index."""
+    hashes, tails = _position_hashes(units, lengths, n)
+    valid = np.ones(len(units), dtype=bool)
+    valid[tails] = False
+    return hashes[valid], np.repeat(np.arange(len(lengths)), lengths)[valid]
+
+
+def _densify(signature: np.ndarray) -> None:
+    """Fill empty bins from the next non-empty bin to the right (circularly), offset by the distance.
+
+    One reverse running minimum over the flattened rows finds, for every bin, the next non-empty bin; an empty
+    bin after the last non-empty one of its row wraps to the row's first non-empty bin.
+    """
+    rows, width = signature.shape
+    flat = signature.reshape(-1)
+    empty = flat == EMPTY
+    spots = np.flatnonzero(empty)
+    if len(spots) == 0:
+        return
+    row = spots // width
+    full = empty.reshape(rows, width).all(axis=1)
+    if full.any():  # an all-empty row (empty text) stays empty
+        keep = ~full[row]
+        spots, row = spots[keep], row[keep]
+    positions = np.arange(len(flat), dtype=np.int32 if len(flat) < 2**31 else np.int64)
+    positions[empty] = len(flat)
+    following = np.minimum.accumulate(positions[::-1])[::-1]
+    row_start = row * width
+    first = following[row_start] - row_start  # the row's first non-empty bin
+    target = following[spots]
+    wraps = target >= row_start + width
+    target[wraps] = row_start[wraps] + first[wraps]
+    distance = target - spots
+    distance[wraps] += width
+    flat[spots] = flat[target] + distance.astype(np.uint32) * np.uint32(0x9E3779B1)
+
+
+def _slots(hashes: np.ndarray, num_perm: int) -> np.ndarray:
+    """The bin of each hash: ``(high 32 bits × num_perm) >> 32`` (a shift when num_perm is a power of two)."""
+    if num_perm & (num_perm - 1) == 0:
+        return hashes >> np.uint64(64 - (num_perm.bit_length() - 1))
+    slots = hashes >> np.uint64(32)
+    slots *= np.uint64(num_perm)
+    slots >>= np.uint64(32)
+    return slots
+
+
+def _fill(block: np.ndarray, texts: pa.Array, ngram: int, words: bool) -> None:
+    """Signatures of ``texts`` into ``block``, their rows of the output."""
+    block.fill(EMPTY)
+    num_perm = block.shape[1]
+    units, lengths = _codepoints(texts)
+    if words:
+        units, lengths = _words(units, lengths)
+    hashes, tails = _position_hashes(units, lengths, ngram)
+    index = _slots(hashes, num_perm).view(np.int64)
+    index += np.repeat(np.arange(0, len(lengths) * num_perm, num_perm, dtype=np.int64), lengths)
+    values = hashes.astype(np.uint32)
+    values[tails] = EMPTY  # no shingle there: the minimum ignores it
+    np.minimum.at(block.reshape(-1), index, values)
+    _densify(block)
 
 
 def signatures(texts: pa.Array | pa.ChunkedArray, num_perm: int, ngram: int, words: bool = False) -> np.ndarray:
-    """MinHash signatures (rows × num_perm, uint32) of texts; null and empty texts get the all-empty signature."""
+    """MinHash signatures (rows × num_perm, uint32) of texts; null and empty texts get the all-empty signature.
+
+    The texts are cut into pieces of about ``CHUNK_UNITS`` bytes, computed on the shared thread pool.
+    """
     chunks = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]
-    out = np.full((len(texts), num_perm), EMPTY, dtype=np.uint32)
+    out = np.empty((len(texts), num_perm), dtype=np.uint32)  # each piece fills its rows
     pieces, first = [], 0
     for chunk in chunks:  # read in place: no copy of the column
         chunk = chunk if pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type) else (
@@ -117,19 +179,10 @@ def signatures(texts: pa.Array | pa.ChunkedArray, num_perm: int, ngram: int, wor
         total = int(cumulative[-1]) if len(chunk) else 0
         edges = np.unique(np.r_[0, np.searchsorted(cumulative, np.arange(CHUNK_UNITS, total, CHUNK_UNITS)),
                                 len(chunk)])
-        pieces += [(chunk, first, a, b) for a, b in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True)]
+        pieces += [(out[first + a: first + b], chunk.slice(a, b - a))
+                   for a, b in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True) if b > a]
         first += len(chunk)
-    for chunk, base, a, b in pieces:
-        start, stop = base + a, base + b
-        points, lengths = _codepoints(chunk.slice(a, b - a))
-        units = points
-        if words:
-            units, lengths = _words(points, lengths)
-        hashes, doc = _ngrams(units, lengths, ngram)
-        chunk = out[start:stop].reshape(-1)
-        slot = ((hashes >> np.uint64(32)) * np.uint64(num_perm)) >> np.uint64(32)
-        np.minimum.at(chunk, doc * num_perm + slot.astype(np.int64), (hashes & np.uint64(0xFFFFFFFF)).astype(np.uint32))
-    _densify(out)
+    parallel_map(lambda piece: _fill(piece[0], piece[1], ngram, words), pieces)
     return out
 
 
@@ -148,12 +201,22 @@ def lsh_params(threshold: float, num_perm: int, false_negative_weight: float = 0
     return best
 
 
-def band_hashes(signature: np.ndarray, bands: int, rows: int) -> np.ndarray:
+def band_hashes(signature: np.ndarray, bands: int, rows: int, chunk: int = 4096) -> np.ndarray:
     """One signed 64-bit hash per (document, band) of ``rows`` consecutive signature values."""
-    out = np.zeros((signature.shape[0], bands), dtype=np.uint64)
-    for band in range(bands):
-        acc = np.full(signature.shape[0], band + 1, dtype=np.uint64)
-        for value in signature[:, band * rows: (band + 1) * rows].T:
-            acc = acc * _P + value.astype(np.uint64)
-        out[:, band] = mix64(acc)
+    width = signature.shape[1]
+    out = np.empty((signature.shape[0], bands), dtype=np.uint64)
+    present = [min(bands, max(0, -(-(width - column) // rows))) for column in range(rows)]  # bands reaching it
+
+    def hash_rows(first: int) -> None:
+        block = signature[first: first + chunk]
+        values = np.zeros((len(block), bands * rows), dtype=np.uint64)
+        values[:, : min(width, bands * rows)] = block[:, : bands * rows]
+        values = values.reshape(-1, bands, rows)
+        acc = np.broadcast_to(np.arange(1, bands + 1, dtype=np.uint64), values.shape[:2]).copy()
+        for column, reach in enumerate(present):
+            acc[:, :reach] *= _P
+            acc[:, :reach] += values[:, :reach, column]
+        out[first: first + chunk] = mix64(acc)
+
+    parallel_map(hash_rows, range(0, signature.shape[0], chunk))
     return out.view(np.int64)

@@ -30,6 +30,7 @@ from operators.text.quality_tokens import (
 )
 from operators.text.rule_filters_common import EMPTY, Checks, RuleFilter, empty_rows, python_lower
 from operators.text.rule_filters_scan import ByteScan
+from operators.text.rule_filters_vocab import is_member
 
 __all__ = ["BlocklistFilter", "LexicalDiversityFilter", "NgramFilter", "WordNumberFilter"]
 
@@ -135,10 +136,9 @@ def load_blocklist(language: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=8)
-def _single_words(language: str) -> pa.Array:
-    """The one-word blocklist entries as a binary array (the value set for ``is_in``)."""
-    words = (entry.encode("utf-8") for entry in load_blocklist(language) if len(entry.split()) == 1)
-    return pa.array(sorted(words), pa.binary())
+def _single_words(language: str) -> frozenset[str]:
+    """The one-word blocklist entries."""
+    return frozenset(entry for entry in load_blocklist(language) if len(entry.split()) == 1)
 
 
 def blocklist_languages() -> list[str]:
@@ -196,11 +196,9 @@ class BlocklistFilter(RuleFilter):
         starts, ends = scan.tokens if self.config.use_tokenizer else scan.words
         if len(starts) == 0:
             return np.zeros(len(text), dtype=np.int64)
-        ids, dictionary = encode_spans(scan.data, ~scan.space, starts, ends - starts)
-        listed = pc.is_in(dictionary, value_set=_single_words(self.config.language))
-        listed = listed.to_numpy(zero_copy_only=False)
-        hits = scan.per_row(starts, listed[ids])
+        hits = scan.per_row(starts, is_member(scan, starts, ends, _single_words(self.config.language)))
         if self.config.match_phrases:
+            ids, dictionary = encode_spans(scan.data, ~scan.space, starts, ends - starts)
             entries = load_blocklist(self.config.language)
             hits += self._phrase_hits(dictionary, ids, scan.row_of(starts), entries, len(text))
         return hits

@@ -17,8 +17,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from operators.base import Mapper, OperatorContext, OperatorKind, OperatorResult
+from operators.base import Mapper, OperatorContext, OperatorKind, OperatorResult, set_column
+from operators.parallel import parallel_map
 from operators.text.columns import TextColumn
+from operators.text.rule_filters_common import text_slices
 
 _RE2_META = frozenset("\\.+*?()|[]{}^$")
 _SURROGATES = (0xD800, 0xDFFF)
@@ -37,21 +39,32 @@ class TextRefiner(Mapper):
 
     def transform(self, batch: pa.Table, ctx: OperatorContext) -> Mapping[str, pa.ChunkedArray]:
         """Refine the bound input column into the bound output column."""
-        text = self.text(batch)
-        if len(text) == 0:
-            return {"text": text}
-        return {"text": self.refine(text)}
+        return {"text": self.refined(self.text(batch))[0]}
 
     def run(self, batch: pa.Table, ctx: OperatorContext) -> OperatorResult:
         """Apply the refiner and count the rows whose text changed (``metrics["rows_changed"]``)."""
-        result = super().run(batch, ctx)
-        before = self.text(batch)
-        after = result.table.column(self.out("text"))
-        if after.type != before.type:
-            after = after.cast(before.type)
-        changed = pc.sum(pc.fill_null(pc.not_equal(before, after), False)).as_py() if len(before) else 0
-        result.metrics["rows_changed"] = int(changed or 0)
-        return result
+        column, changed = self.refined(self.text(batch))
+        table = set_column(batch, self.out("text"), column)
+        return OperatorResult(table=table, metrics={"rows_changed": changed})
+
+    def refined(self, text: pa.ChunkedArray) -> tuple[pa.ChunkedArray, int]:
+        """The refined column and its number of changed rows, refined slice by slice on the shared thread pool
+        (a refiner rewrites each row on its own)."""
+        if len(text) == 0:
+            return text, 0
+        parts = parallel_map(self._refine_slice, text_slices(text))
+        column_type = parts[0][0].type
+        chunks = [chunk for after, _ in parts for chunk in (after if after.type == column_type else
+                                                               after.cast(column_type)).chunks]
+        return pa.chunked_array(chunks, type=column_type), sum(changed for _, changed in parts)
+
+    def _refine_slice(self, before: pa.ChunkedArray) -> tuple[pa.ChunkedArray, int]:
+        after = self.refine(before)
+        if not isinstance(after, pa.ChunkedArray):
+            after = pa.chunked_array([after])
+        compared = after if after.type == before.type else after.cast(before.type)
+        changed = pc.sum(pc.fill_null(pc.not_equal(before, compared), False)).as_py()
+        return after, int(changed or 0)
 
 
 def re2_escape(literal: str) -> str:
@@ -73,7 +86,8 @@ def _class_body(codepoints: np.ndarray) -> str:
 
 @lru_cache(maxsize=1)
 def _all_chars() -> str:
-    return "".join(map(chr, range(0x110000)))
+    """Every code point once, in order (surrogates included), decoded in one call: ~20x faster than chr."""
+    return np.arange(0x110000, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
 
 
 @cache

@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from operators.base import Filter, OperatorContext, Verdict
-from operators.text.columns import TextColumn, char_lengths, filled, to_numpy
-from operators.text.rule_filters_scan import ByteScan
+from operators.parallel import parallel_map
+from operators.text.columns import TextColumn, filled, to_numpy
 
 # Python's ``str.isspace`` set as an RE2 class body (RE2's own ``\s`` is ASCII-only and lacks \v).
 WS_NO_NL = r"\t\x0b\x0c\r\x1c-\x1f\x85\p{Z}"
@@ -26,15 +26,26 @@ Checks = list[tuple[np.ndarray, str]]
 
 def empty_rows(text: TextColumn) -> np.ndarray:
     """Rows whose text is null or ``""`` (DataFlow's ``if text:`` is false and the row is dropped)."""
-    return char_lengths(text) == 0
+    return to_numpy(pc.binary_length(filled(text))) == 0  # no bytes: no characters (offsets only, no decoding)
 
 
 def python_lower(text: TextColumn) -> pa.ChunkedArray:
     """``str.lower`` of each row, nulls as ``""``: Arrow's lowercasing plus Python's İ -> i̇ mapping."""
     column = filled(text)
-    if (ByteScan(column).data == 0xC4).any():  # U+0130 is UTF-8 C4 B0
+    if any(_has_byte(chunk, 0xC4) for chunk in column.chunks):  # U+0130 is UTF-8 C4 B0
         column = pc.replace_substring(column, "\u0130", "i\u0307")
     return pc.utf8_lower(column)
+
+
+def _has_byte(strings: pa.Array, value: int) -> bool:
+    """Whether any value of a string array holds the byte ``value`` (a scan of its data buffer, no copy)."""
+    data = strings.buffers()[2]
+    if data is None or len(strings) == 0:
+        return False
+    width = np.int64 if pa.types.is_large_string(strings.type) else np.int32
+    offsets = np.frombuffer(strings.buffers()[1], dtype=width)
+    first, last = offsets[strings.offset], offsets[strings.offset + len(strings)]
+    return bool((np.frombuffer(data, dtype=np.uint8)[first:last] == value).any())
 
 
 def decide(num_rows: int, checks: Checks) -> Verdict:
@@ -70,8 +81,8 @@ class RuleFilter(Filter):
         """Drop masks with their reasons, first match wins, for one slice of the text column."""
 
     def verdict(self, batch: pa.Table, ctx: OperatorContext) -> Verdict:
-        """Run ``checks`` over slices of the text column and join the answers."""
-        parts = [decide(len(piece), self.checks(piece)) for piece in text_slices(self.text(batch))]
+        """Run ``checks`` over slices of the text column (on the shared thread pool) and join the answers."""
+        parts = parallel_map(lambda piece: decide(len(piece), self.checks(piece)), text_slices(self.text(batch)))
         if not parts:
             return Verdict(keep=np.zeros(0, dtype=bool), reason=np.zeros(0, dtype=object))
         return Verdict(

@@ -73,7 +73,19 @@ def _pack_word(word: str) -> int | None:
 @lru_cache(maxsize=8)
 def _key_table(vocabulary: frozenset[str]) -> tuple[np.ndarray, np.uint64, np.uint64]:
     """A collision-free multiplicative hash table of the short words' keys (0 marks empty slots)."""
-    keys = np.array(sorted(k for k in map(_pack_word, vocabulary) if k is not None), dtype=np.uint64)
+    return _table_of(np.array(sorted(k for k in map(_pack_word, vocabulary) if k is not None), dtype=np.uint64))
+
+
+@lru_cache(maxsize=8)
+def _prefix_table(vocabulary: frozenset[str]) -> tuple[np.ndarray, np.uint64, np.uint64]:
+    """The same kind of table for the first 8 bytes (little-endian) of the words longer than a short key."""
+    heads = {int.from_bytes(word.encode("utf-8")[:8], "little") for word in vocabulary
+             if len(word.encode("utf-8")) > _SHORT}
+    return _table_of(np.array(sorted(heads), dtype=np.uint64))
+
+
+def _table_of(keys: np.ndarray) -> tuple[np.ndarray, np.uint64, np.uint64]:
+    """A collision-free multiplicative hash table of distinct ``keys`` (0 marks empty slots)."""
     for bits in range(max(4, 2 * int(len(keys)).bit_length()), 31):
         for multiplier in (_GOLDEN, np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9)):
             slots = (keys * multiplier) >> np.uint64(64 - bits)
@@ -84,17 +96,33 @@ def _key_table(vocabulary: frozenset[str]) -> tuple[np.ndarray, np.uint64, np.ui
     raise ValueError("no collision-free key table found")  # pragma: no cover - 2^30 slots always suffice
 
 
+def _in_table(keys: np.ndarray, table: tuple[np.ndarray, np.uint64, np.uint64]) -> np.ndarray:
+    """Whether each key is in a table of ``_table_of``."""
+    slots, multiplier, shift = table
+    return slots[((keys * multiplier) >> shift).astype(np.int64)] == keys
+
+
 def is_member(scan: ByteScan, starts: np.ndarray, ends: np.ndarray, vocabulary: frozenset[str]) -> np.ndarray:
-    """Whether each span's text is one of ``vocabulary``."""
+    """Whether each span's text is one of ``vocabulary``.
+
+    Long spans are compared as strings only when their first 8 bytes begin a long vocabulary word.
+    """
     keys, short = short_keys(scan, starts, ends)
-    table, multiplier, shift = _key_table(vocabulary)
-    member = short & (table[((keys * multiplier) >> shift).astype(np.int64)] == keys)
-    long_words = [word for word in vocabulary if len(word.encode("utf-8")) > _SHORT]
+    member = short & _in_table(keys, _key_table(vocabulary))
+    long_words = _long_words(vocabulary)
     long_index = np.flatnonzero(~short)
-    if long_words and len(long_index):
+    if len(long_words) and len(long_index):
+        long_index = long_index[_in_table(_packed(scan, starts[long_index]), _prefix_table(vocabulary))]
+    if len(long_words) and len(long_index):
         strings = span_strings(scan, starts[long_index], ends[long_index])
-        member[long_index] = to_numpy(pc.is_in(strings, value_set=pa.array(long_words))).astype(bool)
+        member[long_index] = to_numpy(pc.is_in(strings, value_set=long_words)).astype(bool)
     return member
+
+
+@lru_cache(maxsize=8)
+def _long_words(vocabulary: frozenset[str]) -> pa.Array:
+    """The words of ``vocabulary`` longer than a short key holds, as the value set for ``is_in``."""
+    return pa.array(sorted(word for word in vocabulary if len(word.encode("utf-8")) > _SHORT), pa.string())
 
 
 def word_keys(scan: ByteScan, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -105,6 +133,36 @@ def word_keys(scan: ByteScan, starts: np.ndarray, ends: np.ndarray) -> np.ndarra
         encoded = pc.dictionary_encode(span_strings(scan, starts[long_index], ends[long_index]))
         keys[long_index] = encoded.indices.to_numpy().astype(np.uint64) | _LONG_TAG
     return keys
+
+
+def distinct_share_at_most(
+    scan: ByteScan, starts: np.ndarray, ends: np.ndarray, counts: np.ndarray, threshold: float
+) -> np.ndarray:
+    """Per row, whether distinct words / words (``counts`` per row) is at most ``threshold``.
+
+    Only a prefix of each row's words is keyed first, about twice the distinct words the threshold asks
+    for: a row whose prefix already holds more than ``threshold × words`` distinct words is not at most (the
+    full count can only be larger), and only the other rows are counted in full. Same answer, a fraction of
+    the work on ordinary (non-repetitive) text.
+    """
+    first = np.cumsum(counts) - counts  # each row's first word
+    prefix = counts
+    if np.isfinite(threshold) and 0 <= threshold < 0.5:
+        prefix = np.minimum(counts, (2 * threshold * counts).astype(np.int64) + 8)
+    share = _distinct_share(scan, starts, ends, first, prefix, counts)
+    rest = np.flatnonzero(~(share > threshold) & (prefix < counts))  # undecided by their prefix
+    if len(rest):
+        share[rest] = _distinct_share(scan, starts, ends, first[rest], counts[rest], counts[rest])
+    return share <= threshold
+
+
+def _distinct_share(
+    scan: ByteScan, starts: np.ndarray, ends: np.ndarray, first: np.ndarray, take: np.ndarray, counts: np.ndarray
+) -> np.ndarray:
+    """Distinct words among the ``take`` words from index ``first`` of each row, divided by ``counts``."""
+    index = np.repeat(first - (np.cumsum(take) - take), take) + np.arange(int(take.sum()))
+    distinct = distinct_per_row(word_keys(scan, starts[index], ends[index]), take)
+    return distinct / np.maximum(counts, 1)
 
 
 _BLOCK_SLOTS = 1 << 20  # hash slots per block of rows: 8 MB, stays in cache

@@ -17,7 +17,7 @@ from operators.registry import register
 from operators.text.columns import char_lengths, count_regex
 from operators.text.rule_filters_common import EMPTY, Checks, RuleFilter, empty_rows, python_lower
 from operators.text.rule_filters_scan import ByteScan
-from operators.text.rule_filters_vocab import distinct_per_row, english_stopwords, is_member, word_keys
+from operators.text.rule_filters_vocab import distinct_share_at_most, english_stopwords, is_member
 
 _TOKENIZER = (
     "Split words with the built-in tokenizer (punctuation as separate tokens, NLTK word_tokenize "
@@ -189,11 +189,8 @@ class UniqueWordsFilter(_WordFilter):
         scan = ByteScan(python_lower(text))
         starts, ends = scan.words
         words = scan.per_row(starts)
-        distinct = distinct_per_row(word_keys(scan, starts, ends), words)
-        return [
-            (words == 0, EMPTY),
-            (distinct / np.maximum(words, 1) <= self.config.threshold, "unique_word_ratio_below_min"),
-        ]
+        repetitive = distinct_share_at_most(scan, starts, ends, words, self.config.threshold)
+        return [(words == 0, EMPTY), (repetitive, "unique_word_ratio_below_min")]
 
 
 class NoPuncConfig(OperatorConfig):
