@@ -42,6 +42,11 @@ def main() -> None:
     operators = _measure("operators", corpus)
     chain = _measure("chain", corpus)
     dagster = _measure("dagster", corpus)
+    tiny = OUT / "corpus_head_100.jsonl"  # the fixed cost of a run: 100 documents through the same job
+    with corpus.open("rb") as source:
+        tiny.write_bytes(b"".join(source.readline() for _ in range(100)))
+    fixed = _measure("dagster", tiny)
+    dagster["fixed_seconds"], dagster["assets"] = fixed["seconds"], len(fixed["steps"])
     section = render(args, corpus, operators, chain, dagster)
     print(section)
     write_section(section, BEGIN, END)
@@ -76,6 +81,10 @@ def render(args: argparse.Namespace, corpus: Path, operators: dict, chain: dict,
         "",
         f"Slowest operator: {min(operators['steps'], key=lambda r: r['rows_per_s'])['op']}. "
         f"Exported rows: {dagster['exported_rows']:,} of {args.docs:,}.",
+        "",
+        f"Fixed cost of a run (the same job on the corpus's first 100 documents): {dagster['fixed_seconds']:.1f} s "
+        f"for {dagster['assets']} assets, {1000 * dagster['fixed_seconds'] / dagster['assets']:.0f} ms per asset, "
+        f"{100 * dagster['fixed_seconds'] / dagster['seconds']:.0f}% of the {args.docs:,}-document run.",
         END,
     ]
     return "\n".join(lines)

@@ -8,6 +8,7 @@ one write transaction per step, export streamed.
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -82,7 +83,9 @@ def test_chunked_run_stores_exactly_what_a_whole_partition_run_stores(
             assert pa.parquet.read_table(out[0]).equals(pa.parquet.read_table(out[1]))
 
 
-def test_rerun_of_a_chunked_step_reads_its_input_back_in_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rerun_of_a_chunked_step_reads_its_input_back_in_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project = materialize(tmp_path, monkeypatch, chunked=True)
     before = stored(project)
     step_store._HANDOFF.clear()  # a later run in another process: the input comes from DuckDB
@@ -127,8 +130,11 @@ def test_dedup_in_chunks_decides_as_on_the_whole_batch() -> None:
     for op in (MinHashDeduplicateFilter({"threshold": 0.8}), HashDeduplicateFilter()):
         whole = op.run(batch, OperatorContext())
         pieces = [batch.slice(start, 37) for start in range(0, batch.num_rows, 37)]
-        answers = list(op.run_chunks(lambda columns: iter(
-            [p.select(columns) if columns else p for p in pieces]), OperatorContext()))
+
+        def chunks(columns: list[str] | None, pieces: list[pa.Table] = pieces) -> Iterator[pa.Table]:
+            return iter([p.select(columns) if columns else p for p in pieces])
+
+        answers = list(op.run_chunks(chunks, OperatorContext()))
         assert len(answers) == len(pieces)
         assert pa.concat_tables([a.table for a in answers]).equals(whole.table)
         assert pa.concat_tables([a.dropped for a in answers]).equals(whole.dropped)
