@@ -61,7 +61,8 @@ def render(args: argparse.Namespace, corpus: Path, operators: dict, chain: dict,
         "",
         f"Command: `make bench` (= `python -m benchmarks.run_all --docs {args.docs} --seed {args.seed}`), "
         f"{datetime.now(UTC):%Y-%m-%d}, {platform.processor() or platform.machine()}, Python "
-        f"{platform.python_version()}, one process (operators are single-threaded numpy/pyarrow).",
+        f"{platform.python_version()}, one process; operators run GIL-free work on a pool of `DATAFLOW_THREADS` "
+        "threads (default: all cores).",
         f"Corpus: {args.docs:,} synthetic web documents ({size_mb:.0f} MB JSONL, `benchmarks/corpus.py`).",
         "",
         "| operator | step | input rows | rows/s | kept |",
