@@ -11,13 +11,11 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.results_file import write_section
-from benchmarks.run_all import HERE, OUT, _measure
+from benchmarks.run_all import _measure, corpus_file
 
 BEGIN, END = "<!-- BENCH large-partition BEGIN -->", "<!-- BENCH large-partition END -->"
 
@@ -28,11 +26,7 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
-    corpus = OUT / f"corpus_{args.docs}_{args.seed}.jsonl"
-    if not corpus.exists():
-        subprocess.run([sys.executable, "-m", "benchmarks.corpus", "--docs", str(args.docs), "--seed",
-                        str(args.seed), "--out", str(corpus)], check=True, cwd=HERE.parent)
+    corpus = corpus_file(args.docs, args.seed)
     result = _measure("dagster", corpus)
     section = render(args, corpus, result)
     print(section)

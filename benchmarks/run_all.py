@@ -28,17 +28,23 @@ def _measure(mode: str, corpus: Path, extra: list[str] | None = None) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def corpus_file(docs: int, seed: int) -> Path:
+    """The deterministic synthetic corpus of ``docs`` documents under benchmarks/out, built on first use."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    corpus = OUT / f"corpus_{docs}_{seed}.jsonl"
+    if not corpus.exists():
+        subprocess.run([sys.executable, "-m", "benchmarks.corpus", "--docs", str(docs), "--seed", str(seed),
+                        "--out", str(corpus)], check=True, cwd=HERE.parent)
+    return corpus
+
+
 def main() -> None:
     """Build the corpus, run every measurement, write RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
-    corpus = OUT / f"corpus_{args.docs}_{args.seed}.jsonl"
-    if not corpus.exists():
-        subprocess.run([sys.executable, "-m", "benchmarks.corpus", "--docs", str(args.docs), "--seed",
-                        str(args.seed), "--out", str(corpus)], check=True, cwd=HERE.parent)
+    corpus = corpus_file(args.docs, args.seed)
     operators = _measure("operators", corpus)
     chain = _measure("chain", corpus)
     dagster = _measure("dagster", corpus)

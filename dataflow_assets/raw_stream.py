@@ -21,6 +21,7 @@ from dataflow_assets.raw_reader import (
     file_format,
     jsonl_block,
     read_raw,
+    sha256_of,
     with_row_ids,
 )
 from dataflow_assets.spec import RawSpec
@@ -81,10 +82,6 @@ def _jsonl_chunks(path: Path, spec: RawSpec, size: int, block_bytes: int) -> Raw
 
 
 def _parquet_chunks(path: Path, spec: RawSpec, size: int) -> RawChunks:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
     try:
         parquet = pq.ParquetFile(path)
         check_parquet_schema(path, parquet.schema_arrow, spec)
@@ -97,4 +94,4 @@ def _parquet_chunks(path: Path, spec: RawSpec, size: int) -> RawChunks:
         raise RawFileError(path, f"not a readable Parquet file: {exc}") from exc
     if rows.num_rows == 0:
         raise RawFileError(path, "file has no records")
-    return RawChunks(rows, digest.hexdigest(), size)
+    return RawChunks(rows, sha256_of(path), size)

@@ -50,9 +50,9 @@ class _Fold:
     kept_positions: list[np.ndarray] = field(default_factory=list)
     changes: RowChunks | None = None
 
-    def add(self, result: OperatorResult, chunk_ids: np.ndarray | None) -> None:
-        if chunk_ids is not None:  # a drops-only filter: the kept rows are positions in the input chunk
-            self.kept_positions.append(np.searchsorted(chunk_ids, result.table.column("_row_id").to_numpy()))
+    def add(self, result: OperatorResult, kept_positions: np.ndarray | None) -> None:
+        if kept_positions is not None:  # a drops-only filter: the kept rows are positions in the input chunk
+            self.kept_positions.append(kept_positions)
         else:
             self.kept.append(result.table, self.spill)
         if result.dropped is not None:
@@ -98,7 +98,7 @@ def run_operator(
         fold.changes = RowChunks()
     for answered, result in enumerate(operator.run_chunks(chunks, ctx)):
         profile.add(result.table)
-        fold.add(result, _chunk_of(operator, result, chunk_ids, answered) if by_position else None)
+        fold.add(result, _kept_positions(operator, result, chunk_ids, answered) if by_position else None)
         if patching:
             fold.changes.append(changed_rows(last[0], result.table, patch_columns), fold.spill)  # type: ignore
     kept = rows.select(fold.kept_positions) if by_position else fold.kept
@@ -121,8 +121,10 @@ def changed_rows(before: pa.Table, after: pa.Table, columns: list[str]) -> pa.Ta
     return after.filter(pa.array(changed)).select(["_row_id", *columns])
 
 
-def _chunk_of(operator: Operator, result: OperatorResult, chunk_ids: list[np.ndarray], answered: int) -> np.ndarray:
-    """The row ids of the input chunk an answer belongs to (the last one read), checked."""
+def _kept_positions(
+    operator: Operator, result: OperatorResult, chunk_ids: list[np.ndarray], answered: int
+) -> np.ndarray:
+    """Positions of an answer's kept rows in the input chunk it belongs to (the last one read), checked."""
     if len(chunk_ids) != answered + 1:
         raise RuntimeError(f"{operator.name}: answer {answered} does not follow its input chunk")
     ids = chunk_ids[answered]
@@ -130,4 +132,4 @@ def _chunk_of(operator: Operator, result: OperatorResult, chunk_ids: list[np.nda
     positions = np.searchsorted(ids, kept)
     if positions.size and (positions.max() >= len(ids) or not np.array_equal(ids[positions], kept)):
         raise RuntimeError(f"{operator.name}: kept rows of answer {answered} are not rows of its input chunk")
-    return ids
+    return positions

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet  # noqa: F401  (pa.parquet)
 import pytest
 from dagster import instance_for_test
 
@@ -155,3 +156,17 @@ def test_spill_files_go_when_nothing_refers_to_them() -> None:
     del kept
     gc.collect()
     assert not any(path.exists() for path in files) and spill_root().exists()
+
+
+def test_parquet_is_ingested_in_row_batches_with_the_same_rows_and_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataflow_assets.raw_reader import read_raw
+
+    monkeypatch.setenv("DATAFLOW_CHUNK_ROWS", "40")
+    path = tmp_path / "docs.parquet"
+    pa.parquet.write_table(pa.table({"text": [f"document {i} " * 20 for i in range(150)]}), path)
+    streamed = read_raw_chunks(path, SPEC.raw, block_bytes=1024)
+    whole = read_raw(path, SPEC.raw)
+    assert streamed.rows.spilled and [c.num_rows for c in streamed.rows.chunks] == [40, 40, 40, 30]
+    assert streamed.rows.to_table().equals(whole.table) and streamed.sha256 == whole.sha256
