@@ -100,8 +100,9 @@ class LLMMapper(LLMOperatorMixin, Mapper):
     value_types: ClassVar[Mapping[str, pa.DataType]] = {}  # logical output -> Arrow type (default string)
 
     def request(self, row: dict[str, Any]) -> ChatRequest | None:
-        """The request for one row (logical input -> value), or None to skip it."""
-        raise NotImplementedError
+        """The request for one row (logical input -> value), or None to skip it. By default the prompt
+        templates filled with the row, and rows whose inputs are all blank are skipped."""
+        return None if all(blank(value) for value in row.values()) else self.chat_request(row)
 
     def parse(self, reply: LLMReply, row: dict[str, Any]) -> dict[str, Any]:
         """Output values (logical name -> value) from a successful reply."""

@@ -47,10 +47,6 @@ class PromptedGenerator(LLMMapper):
     prompt_file = "prompted_generator"
     Config = GeneratorConfig
 
-    def request(self, row: dict[str, Any]) -> ChatRequest | None:
-        """System prompt + the row's text."""
-        return None if blank(row["text"]) else self.chat_request(row)
-
     def parse(self, reply: LLMReply, row: dict[str, Any]) -> dict[str, Any]:
         """The answer text."""
         return {"generated_content": reply.text}
@@ -189,10 +185,6 @@ class PromptedRefiner(LLMMapper):
     outputs = ("text", ERROR_OUTPUT)
     prompt_file = "prompted_refiner"
     Config = RefinerConfig
-
-    def request(self, row: dict[str, Any]) -> ChatRequest | None:
-        """The rewrite request."""
-        return None if blank(row["text"]) else self.chat_request(row)
 
     def parse(self, reply: LLMReply, row: dict[str, Any]) -> dict[str, Any]:
         """The rewritten text (the original when the answer is blank)."""

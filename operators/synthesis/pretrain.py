@@ -34,10 +34,6 @@ class Phi4QAGenerator(LLMMapper):
     prompt_file = "phi4_qa_generator"
     Config = Phi4Config
 
-    def request(self, row: dict[str, Any]) -> ChatRequest | None:
-        """The rewrite request for one document."""
-        return None if blank(row["text"]) else self.chat_request(row)
-
     def parse(self, reply: LLMReply, row: dict[str, Any]) -> dict[str, Any]:
         """The Q&A text."""
         return {"generated_content": (reply.text or "").strip() or None}
