@@ -67,6 +67,11 @@ class StepOutcome:
     metrics: Mapping[str, Any]
 
 
+def written_first(check: CheckSpec) -> bool:
+    """Whether a check measures what is known only once the step's write committed (its index's consistency)."""
+    return check.check == "index_consistency"
+
+
 def blank_columns(checks: list[CheckSpec]) -> list[str]:
     """The columns whose null-or-blank rate the checks measure (profiled as the output is written)."""
     return [column for check in checks if check.check == "null_rate" for column in check.columns]

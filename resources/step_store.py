@@ -139,8 +139,10 @@ def write_step_output(
     side_tables: Mapping[str, Rows] | None = None,
     patch_of: str | None = None,
     changes: Rows | None = None,
+    write_id: str | None = None,
 ) -> str:
-    """Write a step's output for one partition in one transaction; returns the write id.
+    """Write a step's output for one partition in one transaction; returns the write id (``write_id``, or a new
+    one: a caller that hands the rows on before the write commits names the id its next step will check).
 
     With ``view_of`` (pure filters) only the dropped rows are stored and the step is a view over ``view_of``.
     With ``patch_of`` (in-place refiners) only the ``changes`` (``_row_id`` + rewritten columns of the rows that
@@ -150,7 +152,7 @@ def write_step_output(
     dedup step's index) are replaced for the partition in the same transaction, as ``<step>__<name>``.
     """
     database = _database_path(conn)
-    write_id = uuid.uuid4().hex
+    write_id = write_id or uuid.uuid4().hex
     side = dict(side_tables or {})
     if "dropped" in side:
         raise ValueError(f"{pipeline}.{step}: a side table may not be named 'dropped'")

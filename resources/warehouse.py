@@ -8,6 +8,7 @@ duplicates, and a failed write leaves the previous contents intact.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,16 +28,25 @@ def table_name(pipeline: str, table: str) -> str:
     return f"{quote(pipeline)}.{quote(table)}"
 
 
+# DuckDB 2.0's Python client races when two threads open or close connections to one database file at once
+# (a new connection may miss the Python table functions: "python_arrow_scan does not exist"), so this process
+# opens and closes its connections one at a time. Queries on open connections still run concurrently.
+_OPEN_CLOSE = threading.Lock()
+
+
 @contextmanager
 def connect(resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived connection (retried while another process holds the file), always closed."""
     if resource.database not in ("", ":memory:") and not resource.database.startswith(("md:", "motherduck:")):
         Path(resource.database).parent.mkdir(parents=True, exist_ok=True)
-    with resource.get_connection() as conn:
-        try:
-            conn.execute(f"SET memory_limit = '{os.environ.get('DATAFLOW_DUCKDB_MEMORY_LIMIT', '1GB')}'")
-            yield conn
-        finally:
+    with _OPEN_CLOSE:
+        opened = resource.get_connection()
+        conn = opened.__enter__()
+    try:
+        conn.execute(f"SET memory_limit = '{os.environ.get('DATAFLOW_DUCKDB_MEMORY_LIMIT', '1GB')}'")
+        yield conn
+    finally:
+        with _OPEN_CLOSE:
             conn.close()
 
 

@@ -59,7 +59,8 @@ def materialize(root: Path, monkeypatch: pytest.MonkeyPatch, chunked: bool) -> P
         project.add_raw(SPEC.name, SAMPLE, SAMPLES / SAMPLE)
         result = project.materialize(SPEC, SAMPLE)
         assert result.success, failure_messages(result)
-        raw_meta = result.asset_materializations_for_node("text_pretrain_filter__raw")[0].metadata
+        [raw_meta] = [event.materialization.metadata for event in result.get_asset_materialization_events()
+                      if event.asset_key.path == [SPEC.name, "raw"]]
         assert raw_meta["chunks"].value == (14 if chunked else 1)
         return project
 

@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from dagster import DagsterInstance, DagsterRunStatus
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
 
 from dataflow_assets.factory import partitions_name
 from tests.processes import stop_session
@@ -30,6 +30,12 @@ def max_overlap(intervals: list[tuple[float, float]]) -> int:
         open_now += step
         peak = max(peak, open_now)
     return peak
+
+
+def launched_at(instance: DagsterInstance, run_id: str) -> float:
+    """When the coordinator launched a run (RUN_STARTING): from then on it counts against max_concurrent_runs."""
+    [entry] = instance.get_records_for_run(run_id, of_type=DagsterEventType.RUN_STARTING).records
+    return entry.event_log_entry.timestamp
 
 
 def lock_errors(instance: DagsterInstance, run_ids: list[str], daemon_log: Path) -> list[str]:
@@ -60,7 +66,8 @@ def test_backfill_of_20_partitions_4_at_a_time(tmp_path: Path) -> None:
             statuses = Counter(record.dagster_run.status for record in records)
             assert statuses == {DagsterRunStatus.SUCCESS: BATCHES}, (statuses, (tmp_path / "daemon.log").read_text()
                                                                      [-3000:])
-            intervals = [(r.start_time, r.end_time) for r in records]
+            # a run takes a slot from its launch (process start-up, seconds) to its end
+            intervals = [(launched_at(instance, r.dagster_run.run_id), r.end_time) for r in records]
             run_ids = [r.dagster_run.run_id for r in records]
             assert sorted(r.dagster_run.tags["dagster/partition"] for r in records) == names
             assert lock_errors(instance, run_ids, tmp_path / "daemon.log") == []

@@ -1,0 +1,266 @@
+"""The work behind each asset of a pipeline: the raw asset, one asset per step, the export asset.
+
+A node computes its asset in the op's thread and queues its warehouse write on the op's ``WarehouseWriter``;
+``start`` returns at once with the rows for the next node and a ``PendingAsset``, which waits for the write and
+gives the asset's ``MaterializeResult`` (metadata, histograms, check results). How nodes are grouped into ops is
+``dataflow_assets/segments.py``'s business.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dagster import (
+    AssetCheckKey,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    AssetKey,
+    MaterializeResult,
+    MetadataValue,
+)
+
+from dataflow_assets.checks import StepOutcome, blank_columns, evaluate, step_checks, written_first
+from dataflow_assets.export import export_columns, export_stem, write_export
+from dataflow_assets.histograms import length_columns, score_candidates, step_histograms
+from dataflow_assets.metadata import markdown_preview, pipeline_description, step_metadata
+from dataflow_assets.partitions import partitions_name
+from dataflow_assets.profile import ProfileBuilder
+from dataflow_assets.raw_stream import read_raw_chunks
+from dataflow_assets.services import step_services
+from dataflow_assets.spec import CheckSpec, PipelineSpec, StepSpec
+from dataflow_assets.step_run import run_operator
+from operators.base import Operator, OperatorContext, OperatorKind
+from operators.registry import get_operator
+from resources.files import FileStoreResource
+from resources.row_chunks import RowChunks
+from resources.step_index import StepIndex, index_consistency
+from resources.step_store import StepInput, handed_off, read_step_input, step_stats, write_step_output
+from resources.warehouse_writer import WarehouseWriter
+
+WAREHOUSE_KEY = "duckdb"
+FILES_KEY = "files"
+
+
+@dataclass
+class NodeRun:
+    """What the nodes of one op run share: the Dagster context and the warehouse writer."""
+
+    context: AssetExecutionContext
+    writer: WarehouseWriter
+
+    @property
+    def partition(self) -> str:
+        """The partition (raw batch) being materialized."""
+        return self.context.partition_key
+
+    @property
+    def files(self) -> FileStoreResource:
+        """Raw, export and artifact folders."""
+        return getattr(self.context.resources, FILES_KEY)
+
+    def selected(self, key: AssetKey, checks: list[CheckSpec]) -> list[CheckSpec]:
+        """The checks of ``key`` this run evaluates."""
+        chosen = self.context.selected_asset_check_keys
+        return [check for check in checks if AssetCheckKey(key, check.check_name) in chosen]
+
+
+@dataclass
+class PendingAsset:
+    """An asset computed, its warehouse job queued; ``result`` waits for the job and describes the asset."""
+
+    key: AssetKey
+    job: Future
+    describe: Callable[[Any], tuple[dict[str, Any], list[AssetCheckResult]]]
+    wait_before_next: bool = False  # a blocking check failed already, or must see the write's result
+    blocking: frozenset[str] = frozenset()  # names of the checks that stop later steps when they fail
+    checks: list[AssetCheckResult] = field(default_factory=list)
+
+    def result(self) -> MaterializeResult:
+        """The materialization (after the write committed), with its check results."""
+        metadata, self.checks = self.describe(self.job.result())
+        return MaterializeResult(asset_key=self.key, metadata=metadata, check_results=self.checks)
+
+    def failed_blocking(self) -> list[AssetCheckResult]:
+        """Checks of this asset that failed with ERROR severity and guard later steps (after ``result``)."""
+        error = AssetCheckSeverity.ERROR
+        return [check for check in self.checks
+                if check.check_name in self.blocking and not check.passed and check.severity == error]
+
+
+class AssetNode(ABC):
+    """One asset of a pipeline: its name, upstream node, services, checks and how to compute it."""
+
+    name: str
+    upstream: str | None
+    needs: frozenset[str] = frozenset()
+    checks: list[CheckSpec]
+    kinds: set[str]
+    description: str
+    metadata: dict[str, Any]
+
+    def __init__(self, spec: PipelineSpec) -> None:
+        self.spec = spec
+        self.key = AssetKey([spec.name, self.name])
+
+    @abstractmethod
+    def start(self, run: NodeRun, step_input: StepInput | None) -> tuple[PendingAsset, StepInput | None]:
+        """Compute the asset and queue its write; the rows for the next node and the pending materialization."""
+
+
+class RawNode(AssetNode):
+    """Parse and validate one raw file; rows keep their line number as ``_row_id``."""
+
+    name, upstream = "raw", None
+
+    def __init__(self, spec: PipelineSpec) -> None:
+        super().__init__(spec)
+        self.checks, self.kinds, self.metadata = [], {"duckdb"}, {}
+        self.description = (f"Raw batch of {spec.name}: one file from its raw folder, parsed and validated "
+                            f"(columns {spec.raw.columns}), each row with a stable `_row_id` (line in the file)."
+                            f"\n\n{pipeline_description(spec)}")
+
+    def start(self, run: NodeRun, step_input: StepInput | None) -> tuple[PendingAsset, StepInput | None]:
+        spec, partition = self.spec, run.partition
+        path = run.files.raw_file(spec.name, partition)
+        batch = read_raw_chunks(path, spec.raw)
+        if batch.replaced_lines:
+            run.context.log.warning(f"{path}: invalid UTF-8 replaced with U+FFFD on lines {batch.replaced_lines[:20]}")
+        write_id, stats = uuid.uuid4().hex, {"input_rows": batch.rows.num_rows}
+        job = run.writer.submit(lambda conn: write_step_output(conn, spec.name, "raw", partition, batch.rows, None,
+                                                               stats, write_id=write_id))
+        builder = ProfileBuilder(length_columns=length_columns(spec))
+        for table in batch.rows.tables():
+            builder.add(table)
+        profile = builder.build()
+
+        def describe(_: Any) -> tuple[dict[str, Any], list[AssetCheckResult]]:
+            metadata = step_metadata(profile.num_rows, profile.schema, profile.head, None, {}, {})
+            metadata |= {"source": MetadataValue.path(str(path)), "sha256": batch.sha256,
+                         "size_bytes": batch.size_bytes, "utf8_replaced_lines": len(batch.replaced_lines),
+                         "chunks": len(batch.rows.chunks)}
+            return metadata | step_histograms(run.files, spec.name, "raw", partition, profile.series), []
+
+        return PendingAsset(self.key, job, describe), StepInput(batch.rows, write_id)
+
+
+def storage_shape(op_cls: type[Operator], operator: Operator, columns: set[str]) -> tuple[bool, list[str] | None]:
+    """How a step stores its output: (only its drop list, the columns it patches in place or None)."""
+    drops_only = op_cls.kind == OperatorKind.FILTER and not op_cls.outputs
+    written = sorted(operator.output_map.values())
+    in_place = op_cls.kind == OperatorKind.REFINE and op_cls.row_wise and written and set(written) <= columns
+    return drops_only, (written if in_place else None)
+
+
+class StepNode(AssetNode):
+    """One operator step over its upstream's rows; stores kept rows, a drop list or a patch (see step_store)."""
+
+    def __init__(self, spec: PipelineSpec, step: StepSpec, upstream: str, columns: set[str]) -> None:
+        self.name, self.upstream, self.step = step.name, upstream, step
+        super().__init__(spec)
+        self.op_cls = get_operator(step.op)
+        self.needs = frozenset(self.op_cls.requires)
+        self.checks = step_checks(step, stateful="state" in self.needs)
+        operator = self.op_cls(step.config, step.inputs, step.outputs)
+        self.output_columns = set(operator.output_map.values())
+        self.drops_only, self.patch_columns = storage_shape(self.op_cls, operator, columns)
+        self.kinds = {"duckdb", *sorted(self.needs & {"llm", "sql"})}
+        self.description = (step.description or self.op_cls.description or step.op) + (
+            f"\n\nOperator `{step.op}` ({self.op_cls.kind}).")
+        self.metadata = {"operator": step.op, "kind": str(self.op_cls.kind), "config": MetadataValue.json(step.config),
+                         "inputs": MetadataValue.json(step.inputs), "outputs": MetadataValue.json(step.outputs)}
+
+    def start(self, run: NodeRun, step_input: StepInput | None) -> tuple[PendingAsset, StepInput | None]:
+        spec, step, partition, upstream = self.spec, self.step, run.partition, self.upstream or "raw"
+        warehouse = getattr(run.context.resources, WAREHOUSE_KEY)
+        if step_input is None:
+            step_input = handed_off(warehouse.database, spec.name, upstream, partition) or run.writer.call(
+                lambda conn: read_step_input(conn, spec.name, upstream, partition))
+
+        def step_index() -> StepIndex:  # ctx.state of dedup steps: the partitions before this one, in ingest order
+            order = run.context.instance.get_dynamic_partitions(partitions_name(spec.name))
+            return StepIndex(warehouse, spec.name, step.name, partition, order)
+
+        services = step_services(run.context.resources, set(self.needs), state=step_index)
+        ctx = OperatorContext(pipeline=spec.name, step=step.name, partition=partition, log=run.context.log,
+                              **services.services)
+        profile = ProfileBuilder(blank_columns(self.checks), score_candidates(self.op_cls, step))
+        out = run_operator(self.op_cls(step.config, step.inputs, step.outputs), step_input.rows, ctx, profile,
+                           drops_only=self.drops_only, patch_columns=self.patch_columns)
+        out.metrics.update(services.metrics())
+        stats = {"input_rows": out.input_rows, "drop_counts": dict(out.drop_counts), "metrics": dict(out.metrics)}
+        write_id, stateful = uuid.uuid4().hex, "state" in self.needs
+
+        def write(conn: Any) -> dict[str, Any]:
+            write_step_output(conn, spec.name, step.name, partition, out.kept, out.dropped, stats,
+                              view_of=upstream if self.drops_only else None, read_from=(upstream, step_input.write_id),
+                              side_tables=out.side_tables, patch_of=upstream if self.patch_columns else None,
+                              changes=out.changes, write_id=write_id)
+            return index_consistency(conn, spec.name, step.name, partition) if stateful else {}
+
+        job = run.writer.submit(write)
+        checks = run.selected(self.key, self.checks)
+        known = StepOutcome(out.profile, out.input_rows, out.drop_counts, out.metrics)
+        wait = any(check.is_blocking and (written_first(check) or not evaluate(self.key, check, known).passed)
+                   for check in checks)
+
+        def describe(written: dict[str, Any]) -> tuple[dict[str, Any], list[AssetCheckResult]]:
+            metrics = out.metrics | written
+            outcome = StepOutcome(out.profile, out.input_rows, out.drop_counts, metrics)
+            metadata = step_metadata(out.profile.num_rows, out.profile.schema, out.profile.head, out.input_rows,
+                                     out.drop_counts, metrics)
+            metadata |= step_histograms(run.files, spec.name, step.name, partition, out.profile.series)
+            return metadata, [evaluate(self.key, check, outcome) for check in checks]
+
+        blocking = frozenset(check.check_name for check in checks if check.is_blocking)
+        return PendingAsset(self.key, job, describe, wait, blocking), StepInput(out.kept, write_id)
+
+
+class ExportNode(AssetNode):
+    """JSONL/Parquet of the final rows and a dataset card with counts and drop reasons per step."""
+
+    name = "export"
+
+    def __init__(self, spec: PipelineSpec, upstream: str) -> None:
+        self.upstream = upstream
+        super().__init__(spec)
+        self.checks, self.kinds, self.metadata = [], {"duckdb", "parquet"}, {}
+        self.description = (f"Training-set export of {spec.name}: {', '.join(spec.export.formats)} of the final "
+                            "rows and a dataset card with counts and drop reasons per step.")
+
+    def start(self, run: NodeRun, step_input: StepInput | None) -> tuple[PendingAsset, StepInput | None]:
+        spec, partition, upstream = self.spec, run.partition, self.upstream or "raw"
+        twins = [key for key in run.context.instance.get_dynamic_partitions(partitions_name(spec.name))
+                 if key != partition and export_stem(key) == export_stem(partition)]
+        if twins:
+            raise ValueError(f"export of {partition!r} would overwrite the export of {twins[0]!r} "
+                             "(same file name stem); rename one raw file")
+        files, handed = run.files, step_input.rows if step_input is not None else None
+
+        def export(conn: Any) -> tuple[RowChunks, list[dict[str, Any]], dict[str, Path]]:  # after the last write
+            rows = handed if handed is not None else read_step_input(conn, spec.name, upstream, partition).rows
+            stats = step_stats(conn, spec.name, partition, spec.table_order)
+            return rows, stats, write_export(spec, partition, rows, files.export_dir(spec.name), stats)
+
+        def describe(done: tuple) -> tuple[dict[str, Any], list[AssetCheckResult]]:
+            rows, stats, paths = done
+            builder = ProfileBuilder(length_columns=length_columns(spec))
+            for table in rows.tables():
+                builder.add(export_columns(table, spec))
+            profile = builder.build()
+            card = paths["card"].read_text(encoding="utf-8")
+            metadata: dict[str, Any] = {f"path/{kind}": MetadataValue.path(str(path)) for kind, path in paths.items()}
+            metadata |= {"dagster/row_count": profile.num_rows, "dataset_card": MetadataValue.md(card),
+                         "preview": MetadataValue.md(markdown_preview(profile.head)),
+                         "steps": MetadataValue.json(json.loads(json.dumps(stats, default=str)))}
+            return metadata | step_histograms(files, spec.name, "export", partition, profile.series), []
+
+        return PendingAsset(self.key, run.writer.submit(export), describe), None
+
