@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import io
 import struct
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -13,9 +15,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 from dagster import AssetKey, instance_for_test
+from PIL import Image
 
 from dataflow_assets.catalog import BUILTIN_SPECS_DIR
-from dataflow_assets.histograms import DPI, FIGURE_INCHES, histogram_png
+from dataflow_assets.histograms import BAR_RGB, BINS, DPI, FIGURE_INCHES, bin_counts, histogram_png, histogram_title
 from dataflow_assets.runner import failure_messages
 from dataflow_assets.spec_loader import load_spec, parse_spec
 from operators.base import Mapper, OperatorConfig, OperatorContext, OperatorKind
@@ -119,6 +122,69 @@ def test_histogram_is_drawn_from_the_values() -> None:
     few, many = histogram_png(np.array([1.0, 2.0, 2.0]), "x"), histogram_png(np.arange(1000.0) ** 1.5, "x")
     assert few != many and png_size(few) == png_size(many)
     assert png_size(histogram_png(np.array([np.nan]), "empty"))[0] > 0  # no finite values: still an image
+
+
+def bar_pixels_per_column(png: bytes) -> np.ndarray:
+    """Bar-coloured pixels in each column of the decoded image."""
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    return (pixels == np.array(BAR_RGB, dtype=np.uint8)).all(axis=2).sum(axis=0)
+
+
+def bar_heights(png: bytes) -> np.ndarray:
+    """Bar-coloured pixels per image column, from the first to the last column holding any."""
+    per_column = bar_pixels_per_column(png)
+    columns = np.flatnonzero(per_column)
+    return per_column[columns[0]:columns[-1] + 1]
+
+
+def test_bars_are_drawn_from_the_counts() -> None:
+    values = np.r_[np.linspace(0.0, 30.0, 3001), np.full(500, 20.5)]  # ~100 per bin, 600 in bin 20 of [0, 30]
+    heights = bar_heights(histogram_png(values, "x"))
+    tallest = int(np.argmax(heights))
+    assert 20 / BINS <= tallest / heights.size < 21 / BINS
+    bin_5 = heights[int(5.5 / BINS * heights.size)]
+    assert abs(bin_5 - heights.max() * 100 / 600) <= 2  # heights proportional to counts
+
+
+def test_values_in_the_first_bin_draw_bars_on_the_left_only() -> None:
+    heights = bar_heights(histogram_png(np.r_[np.zeros(10_000), 30.0], "x"))
+    assert np.flatnonzero(heights > 1).max() < heights.size / BINS
+    assert heights[-1] == 1  # the one value at the top end: a 1-pixel bar, never invisible
+
+
+def test_one_distinct_value_is_one_bar_in_the_middle() -> None:
+    per_column = bar_pixels_per_column(histogram_png(np.full(50, -7.25), "x"))
+    columns, width = np.flatnonzero(per_column), FIGURE_INCHES[0] * DPI
+    assert columns.size <= width / BINS and columns[-1] - columns[0] + 1 == columns.size  # one bin wide, contiguous
+    assert len(set(per_column[columns])) == 1 and 0.4 * width < columns.mean() < 0.6 * width
+
+
+@pytest.mark.parametrize("values", [
+    np.array([np.nan, 1.0, np.inf, -2.5, -np.inf, np.nan, 4.0]),
+    np.full(3, 1e20),
+    np.array([-1.7e308, 0.0, 1.7e308]),
+    np.array([1.0, 1.0 + 1e-15]),
+    np.r_[np.zeros(300_000), 1.0],
+    np.array([], dtype=np.float64),
+    np.arange(-500, 0, dtype=np.int64),
+])
+def test_edge_values_draw_the_same_bytes_without_warnings(values: np.ndarray) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        first, second = histogram_png(values, "edge"), histogram_png(values.copy(), "edge")
+    assert first == second and png_size(first) == (int(FIGURE_INCHES[0] * DPI), int(FIGURE_INCHES[1] * DPI))
+
+
+def test_bin_counts_and_title_cover_every_finite_value() -> None:
+    for values, first, last in (([-1.7e308, 1.7e308], 0, BINS - 1), ([1.0, 1.0 + 1e-15], 0, BINS - 1),
+                                ([5.0, 5.0], BINS // 2, BINS // 2), ([-3.0, -1.0, 2.0], 0, BINS - 1)):
+        counts, low, high = bin_counts(np.array(values))
+        assert counts.sum() == len(values) and (np.flatnonzero(counts)[[0, -1]] == [first, last]).all()
+        assert low <= min(values) and max(values) <= high
+    assert histogram_title(np.array([2.0, 1.0, 2.0]), "score") == "score: n=3, median=2, range [1, 2]"
+    huge = histogram_title(np.array([1.5e308, 1.7e308]), "big")  # the median's mean must not overflow
+    assert huge == "big: n=2, median=1.6e+308, range [1.5e+308, 1.7e+308]"
+    assert histogram_title(np.array([]), "score") == "score: no values"
 
 
 def test_pipeline_description_reaches_the_job_and_raw_asset() -> None:
