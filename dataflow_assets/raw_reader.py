@@ -6,22 +6,22 @@ can always be traced back to its source. Any problem raises ``RawFileError`` nam
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import io
 import json
-import re
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
+from dataflow_assets.arrow_jsonl import ARROW_CHECKS, arrow_jsonl, is_blank
 from dataflow_assets.spec import RawSpec
+from operators.parallel import parallel_map
 
 FORMAT_BY_SUFFIX = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 _PY_TYPES: dict[str, tuple[type, ...]] = {
@@ -76,32 +76,47 @@ def read_raw(path: Path, spec: RawSpec) -> RawBatch:
         data = path.read_bytes()
     except OSError as exc:
         raise RawFileError(path, f"cannot read file: {exc.strerror or exc}") from exc
-    if not data.strip():
+    if is_blank(data):
         raise RawFileError(path, "file is empty: no records")
-    sha256 = hashlib.sha256(data).hexdigest()
+    tasks = [partial(_parse_whole, path, fmt, data, spec), partial(_sha256_hex, data)]
+    (table, replaced), sha256 = parallel_map(lambda task: task(), tasks)
+    return RawBatch(table, sha256, len(data), replaced)
+
+
+def _parse_whole(path: Path, fmt: str, data: bytes, spec: RawSpec) -> tuple[pa.Table, list[int]]:
+    """The rows of a whole raw file (with ``_row_id``) and the lines where invalid UTF-8 was replaced."""
     if fmt == "parquet":
         table = _read_parquet(path, data, spec)
-        return RawBatch(with_row_ids(table, range(1, table.num_rows + 1)), sha256, len(data))
+        return with_row_ids(table, range(1, table.num_rows + 1)), []
     if fmt == "jsonl":
-        table, replaced = jsonl_block(path, data, spec, first_line=1)
-        if table is None:
-            raise RawFileError(path, "file has no records")
-        return RawBatch(table, sha256, len(data), replaced)
-    text, replaced = _decode(path, data, spec.encoding_errors)
-    records, line_numbers = _parse_csv(path, text, spec)
-    if not records:
+        rows, replaced = jsonl_block(path, data, spec, first_line=1)
+    else:
+        text, replaced = _decode(path, data, spec.encoding_errors)
+        records, line_numbers = _parse_csv(path, text, spec)
+        rows = with_row_ids(_records_to_table(path, records, line_numbers, spec), line_numbers) if records else None
+    if rows is None:
         raise RawFileError(path, "file has no records")
-    table = _records_to_table(path, records, line_numbers, spec)
-    return RawBatch(with_row_ids(table, line_numbers), sha256, len(data), replaced)
+    return rows, replaced
 
 
-def jsonl_block(path: Path, data: bytes, spec: RawSpec, first_line: int) -> tuple[pa.Table | None, list[int]]:
-    """Parse whole JSONL lines starting at line ``first_line`` of ``path``: rows with ``_row_id`` (None when
-    the block holds no record) and the lines where invalid UTF-8 was replaced."""
-    fast = _fast_jsonl(data, spec, allow_bom=first_line == 1)
+def _sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()  # hashlib releases the GIL: runs beside the parse on the shared pool
+
+
+def jsonl_block(
+    path: Path, data: bytes, spec: RawSpec, first_line: int, end: int | None = None, newlines: int | None = None
+) -> tuple[pa.Table | None, list[int]]:
+    """Parse the whole JSONL lines ``data[:end]``, line ``first_line`` of ``path`` onwards (``newlines``: their
+    count, when known): rows with ``_row_id`` (None when no record) and the lines where invalid UTF-8 was replaced.
+
+    Clean lines go through Arrow's reader; anything else through the exact path that names the bad line.
+    """
+    end = len(data) if end is None else end
+    newlines = data.count(b"\n", 0, end) if newlines is None else newlines
+    fast = arrow_jsonl(data, end, newlines, spec, allow_bom=first_line == 1)
     if fast is not None:
         return with_row_ids(fast, range(first_line, first_line + fast.num_rows)), []
-    text, replaced = _decode(path, data, spec.encoding_errors, first_line)
+    text, replaced = _decode(path, data[:end], spec.encoding_errors, first_line)
     records, line_numbers = _parse_jsonl(path, text, spec, first_line)
     if not records:
         return None, replaced
@@ -212,58 +227,6 @@ def _records_to_table(path: Path, records: list[dict[str, Any]], lines: list[int
     return pa.table(arrays)
 
 
-_ARROW_CHECKS = {
-    "string": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t),
-    "integer": pa.types.is_integer,
-    "number": lambda t: pa.types.is_integer(t) or pa.types.is_floating(t),
-    "boolean": pa.types.is_boolean,
-    "list": pa.types.is_list,
-    "object": pa.types.is_struct,
-}
-_BLANK_LINE = re.compile(rb"\n[ \t\r]*(?:\n|$)")  # starts with a literal: a fast scan
-_BLANK_START = re.compile(rb"[ \t\r]*(?:\n|$)")
-
-
-def _validate_utf8(data: bytes, chunk: int = 1 << 24) -> None:
-    """Raise ``UnicodeDecodeError`` unless ``data`` is UTF-8, decoding 16 MB at a time (no whole-file copy)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(data)
-    for start in range(0, len(data), chunk):
-        decoder.decode(view[start:start + chunk], final=start + chunk >= len(data))
-    decoder.decode(b"", final=True)
-
-
-def _fast_jsonl(data: bytes, spec: RawSpec, allow_bom: bool = True) -> pa.Table | None:
-    """Arrow's multi-threaded JSON reader for clean files; None sends the file to the line-checking path.
-
-    Clean means: UTF-8, no blank lines (so row ids are 1..n), every declared column present with its type,
-    no reserved column, and no value Arrow would turn into a timestamp (the text must stay as written).
-    """
-    end = len(data)  # the body without trailing newlines, without copying the file
-    while end and data[end - 1] == 0x0A:
-        end -= 1
-    if (data.startswith(b"\xef\xbb\xbf") and allow_bom) or _BLANK_START.match(data, 0, end) or (
-            _BLANK_LINE.search(data, 0, end)):
-        return None
-    try:
-        _validate_utf8(data)  # Arrow's reader does not validate UTF-8 inside strings
-        table = pa_json.read_json(pa.BufferReader(data))
-    except (UnicodeDecodeError, pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        return None
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    if table.num_rows != lines or any(name.startswith("_") for name in table.column_names):
-        return None
-    if any(pa.types.is_timestamp(field.type) for field in table.schema):
-        return None
-    for column, kind in spec.columns.items():
-        if column not in table.column_names or table.column(column).null_count:
-            return None
-        check = _ARROW_CHECKS.get(kind)
-        if check is not None and not check(table.schema.field(column).type):
-            return None
-    return table
-
-
 def _read_parquet(path: Path, data: bytes, spec: RawSpec) -> pa.Table:
     try:
         table = pq.read_table(pa.BufferReader(data))
@@ -281,7 +244,7 @@ def check_parquet_schema(path: Path, schema: pa.Schema, spec: RawSpec) -> None:
         if column not in schema.names:
             raise RawFileError(path, f"Parquet schema lacks required column {column!r} (has {schema.names})")
         column_type = schema.field(column).type
-        check = _ARROW_CHECKS.get(kind)
+        check = ARROW_CHECKS.get(kind)
         if check is not None and not check(column_type):
             raise RawFileError(path, f"column {column!r} must be {kind}, Parquet type is {column_type}")
     reserved = [c for c in schema.names if c.startswith("_")]

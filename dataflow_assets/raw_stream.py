@@ -9,12 +9,17 @@ last block still stores nothing for the partition.
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from dataflow_assets.arrow_jsonl import is_blank
 from dataflow_assets.raw_reader import (
     RawFileError,
     check_parquet_schema,
@@ -25,6 +30,7 @@ from dataflow_assets.raw_reader import (
     with_row_ids,
 )
 from dataflow_assets.spec import RawSpec
+from operators.parallel import parallel_map
 from resources.row_chunks import RowChunks, chunk_bytes, chunk_rows
 
 
@@ -55,30 +61,55 @@ def read_raw_chunks(path: Path, spec: RawSpec, block_bytes: int | None = None) -
 
 
 def _jsonl_chunks(path: Path, spec: RawSpec, size: int, block_bytes: int) -> RawChunks:
+    """Each block of lines is parsed while, on the shared pool, it is hashed and the block before it is spilled."""
     rows, replaced, digest = RowChunks(), [], hashlib.sha256()
-    line, carry, blank = 1, b"", True
+    line, blank, parsed = 1, True, None
     with path.open("rb") as handle:
-        while True:
-            block = handle.read(block_bytes)
-            digest.update(block)
-            data = carry + block
-            cut = data.rfind(b"\n") + 1 if block else len(data)
-            if cut == 0 and block:  # one line longer than a block: read on
-                carry = data
-                continue
-            whole, carry = data[:cut], data[cut:]
-            if whole:
-                blank = blank and not whole.strip()
-                table, lines = jsonl_block(path, whole, spec, first_line=line)
-                replaced += lines
-                if table is not None:
-                    rows.append(table, spill=True)
-                line += whole.count(b"\n")
-            if not block:
-                break
+        for data, end in _line_blocks(handle, block_bytes):
+            tasks = [partial(_parse_block, path, data, end, spec, line), partial(digest.update, memoryview(data)[:end])]
+            if parsed is not None:
+                tasks.append(partial(rows.append, parsed, spill=True))
+            (parsed, lines, newlines), *_ = parallel_map(lambda task: task(), tasks)
+            replaced += lines
+            line += newlines
+            if parsed is None and blank:
+                blank = is_blank(data, end)
+            del tasks, data  # the spilled table and this block go before the next block is read
+    if parsed is not None:
+        rows.append(parsed, spill=True)
     if rows.num_rows == 0:
         raise RawFileError(path, "file is empty: no records" if blank else "file has no records")
     return RawChunks(rows, digest.hexdigest(), size, replaced)
+
+
+def _line_blocks(handle: BinaryIO, block_bytes: int) -> Iterator[tuple[bytes, int]]:
+    """The file as blocks of whole lines ``data[:end]``, cut at the last newline before each multiple of
+    ``block_bytes`` (a line longer than a block runs on to its newline). The bytes after ``end`` are read again
+    with the next block, so no block is copied."""
+    while True:
+        into = handle.tell() % block_bytes  # no newline from here to the next multiple: read to the one after
+        if not (data := handle.read(2 * block_bytes - into if into else block_bytes)):
+            return
+        end = data.rfind(b"\n") + 1
+        if not end:  # one line longer than a block: read on to its newline or the end of the file
+            longer = bytearray(data)
+            while not end and (more := handle.read(block_bytes)):
+                newline = more.rfind(b"\n")
+                end = len(longer) + newline + 1 if newline >= 0 else 0
+                longer += more
+            data, end = bytes(longer), end or len(longer)
+            del longer, more
+        handle.seek(end - len(data), os.SEEK_CUR)
+        yield data, end
+        del data
+
+
+def _parse_block(
+    path: Path, data: bytes, end: int, spec: RawSpec, first_line: int
+) -> tuple[pa.Table | None, list[int], int]:
+    """``jsonl_block`` of the lines ``data[:end]``, and how many newlines they hold."""
+    newlines = data.count(b"\n", 0, end)
+    return (*jsonl_block(path, data, spec, first_line, end, newlines), newlines)
 
 
 def _parquet_chunks(path: Path, spec: RawSpec, size: int) -> RawChunks:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from dataflow_assets.arrow_jsonl import is_blank, is_utf8
 from dataflow_assets.raw_reader import RawFileError, read_raw
+from dataflow_assets.raw_stream import read_raw_chunks
 from dataflow_assets.spec import RawSpec
 
 SPEC = RawSpec(columns={"text": "string"})
@@ -106,3 +109,47 @@ def test_fast_and_checking_paths_agree(tmp_path: Path) -> None:
 def test_blank_first_line_keeps_line_numbers(tmp_path: Path) -> None:
     batch = read_raw(write(tmp_path, "lead.jsonl", ' \n{"text": "a"}\n{"text": "b"}\n'), SPEC)
     assert batch.table.column("_row_id").to_pylist() == [2, 3]
+
+
+@pytest.mark.parametrize("sequence", [
+    "é".encode(), "日本".encode(), "🙂".encode(), b"\xef\xbb\xbf", b"\xe9", b"\xc0\x80", b"\xc1\xbf", b"\xed\xa0\x80",
+    b"\xed\x9f\xbf", b"\xf4\x8f\xbf\xbf", b"\xf4\x90\x80\x80", b"\xf5\x80\x80\x80", b"\xf0\x9f", b"\xe2\x82", b"\xff",
+    b"\x80", b"\xe0\x9f\xbf", b"\xf0\x8f\xbf\xbf",
+])
+def test_vectorised_utf8_check_agrees_with_python(sequence: bytes) -> None:
+    for data in (sequence, b"ascii " * 3 + sequence, sequence + b"x" * 17, b"y" * 9 + sequence + b"z" * 40):
+        try:
+            data.decode("utf-8")
+            valid = True
+        except UnicodeDecodeError:
+            valid = False
+        assert is_utf8(pa.py_buffer(data)) is valid, data
+
+
+def test_blank_check_matches_bytes_strip() -> None:
+    for data in (b"", b" \t\r\n\x0b\x0c", b"\n\n", b"\xc2\xa0\n", b"  x ", b"\x00", b"{}"):
+        assert is_blank(data) is (not data.strip()), data
+        assert is_blank(data + b"{}", len(data)) is (not data.strip()), data
+
+
+def test_streamed_blocks_match_the_whole_file_and_cut_at_the_last_newline_before_each_block_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [json.dumps({"text": f"doc {i} " + "w" * (i * 37 % 300)}) for i in range(120)]
+    lines[50] = json.dumps({"text": "long " * 400})  # longer than the small blocks: read on to its newline
+    lines[90] = '{"text": "caf\xe9 au lait"}'  # replaced (a Latin-1 byte) far into the file
+    data = "\n".join(lines).encode("latin-1")  # no newline at the end
+    path = write(tmp_path, "s.jsonl", data)
+    whole = read_raw(path, SPEC)
+    assert whole.replaced_lines == [91]
+    for threads in ("1", "2"):
+        monkeypatch.setenv("DATAFLOW_THREADS", threads)
+        for block in (97, 1000, 4096):
+            streamed = read_raw_chunks(path, SPEC, block_bytes=block)
+            ends = sorted({data.rfind(b"\n", 0, k) + 1 for k in range(block, len(data) + block, block)} - {0})
+            ends = [end for end in ends if end < len(data)] + [len(data)]
+            starts = [0, *ends[:-1]]
+            assert [c.num_rows for c in streamed.rows.chunks] == [
+                data.count(b"\n", start, end) + (end == len(data)) for start, end in zip(starts, ends, strict=True)]
+            assert streamed.rows.to_table().equals(whole.table), (threads, block)
+            assert (streamed.sha256, streamed.replaced_lines) == (whole.sha256, [91])
