@@ -46,6 +46,9 @@ class StepIndex:
         select = [f"p.{quote(name)}" for name in keep]
         select += ["s._partition", "s._row_id", "e._rank", *(f"s.{quote(name)}" for name in fetch)]
         condition = " AND ".join(f"p.{quote(name)} = s.{quote(name)}" for name in on)
+        if not self.earlier:  # the first partition in ingest order: nothing to look up, no connection needed
+            self.missing_earlier, self.earlier_digest = [], combined_digest([], {})
+            return _empty(probe.select(keep), fetch)
         earlier = pa.table({"_partition": pa.array(self.earlier, pa.string()),
                             "_rank": pa.array(range(len(self.earlier)), pa.int64())})
         with connect(self.warehouse) as conn, registered(conn, {"__probe": probe, "__earlier": earlier}):
