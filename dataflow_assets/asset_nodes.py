@@ -8,13 +8,11 @@ gives the asset's ``MaterializeResult`` (metadata, histograms, check results). H
 
 from __future__ import annotations
 
-import json
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from dagster import (
@@ -28,9 +26,8 @@ from dagster import (
 )
 
 from dataflow_assets.checks import StepOutcome, blank_columns, evaluate, step_checks, written_first
-from dataflow_assets.export import export_columns, export_stem, write_export
 from dataflow_assets.histograms import length_columns, score_candidates, step_histograms
-from dataflow_assets.metadata import markdown_preview, pipeline_description, step_metadata
+from dataflow_assets.metadata import pipeline_description, step_metadata
 from dataflow_assets.partitions import partitions_name
 from dataflow_assets.profile import ProfileBuilder
 from dataflow_assets.raw_stream import read_raw_chunks
@@ -40,9 +37,8 @@ from dataflow_assets.step_run import run_operator
 from operators.base import Operator, OperatorContext, OperatorKind
 from operators.registry import get_operator
 from resources.files import FileStoreResource
-from resources.row_chunks import RowChunks
 from resources.step_index import StepIndex, index_consistency
-from resources.step_store import StepInput, handed_off, read_step_input, step_stats, write_step_output
+from resources.step_store import StepInput, handed_off, read_step_input, write_step_output
 from resources.warehouse_writer import WarehouseWriter
 
 WAREHOUSE_KEY = "duckdb"
@@ -221,46 +217,3 @@ class StepNode(AssetNode):
 
         blocking = frozenset(check.check_name for check in checks if check.is_blocking)
         return PendingAsset(self.key, job, describe, wait, blocking), StepInput(out.kept, write_id)
-
-
-class ExportNode(AssetNode):
-    """JSONL/Parquet of the final rows and a dataset card with counts and drop reasons per step."""
-
-    name = "export"
-
-    def __init__(self, spec: PipelineSpec, upstream: str) -> None:
-        self.upstream = upstream
-        super().__init__(spec)
-        self.checks, self.kinds, self.metadata = [], {"duckdb", "parquet"}, {}
-        self.description = (f"Training-set export of {spec.name}: {', '.join(spec.export.formats)} of the final "
-                            "rows and a dataset card with counts and drop reasons per step.")
-
-    def start(self, run: NodeRun, step_input: StepInput | None) -> tuple[PendingAsset, StepInput | None]:
-        spec, partition, upstream = self.spec, run.partition, self.upstream or "raw"
-        twins = [key for key in run.context.instance.get_dynamic_partitions(partitions_name(spec.name))
-                 if key != partition and export_stem(key) == export_stem(partition)]
-        if twins:
-            raise ValueError(f"export of {partition!r} would overwrite the export of {twins[0]!r} "
-                             "(same file name stem); rename one raw file")
-        files, handed = run.files, step_input.rows if step_input is not None else None
-
-        def export(conn: Any) -> tuple[RowChunks, list[dict[str, Any]], dict[str, Path]]:  # after the last write
-            rows = handed if handed is not None else read_step_input(conn, spec.name, upstream, partition).rows
-            stats = step_stats(conn, spec.name, partition, spec.table_order)
-            return rows, stats, write_export(spec, partition, rows, files.export_dir(spec.name), stats)
-
-        def describe(done: tuple) -> tuple[dict[str, Any], list[AssetCheckResult]]:
-            rows, stats, paths = done
-            builder = ProfileBuilder(length_columns=length_columns(spec))
-            for table in rows.tables():
-                builder.add(export_columns(table, spec))
-            profile = builder.build()
-            card = paths["card"].read_text(encoding="utf-8")
-            metadata: dict[str, Any] = {f"path/{kind}": MetadataValue.path(str(path)) for kind, path in paths.items()}
-            metadata |= {"dagster/row_count": profile.num_rows, "dataset_card": MetadataValue.md(card),
-                         "preview": MetadataValue.md(markdown_preview(profile.head)),
-                         "steps": MetadataValue.json(json.loads(json.dumps(stats, default=str)))}
-            return metadata | step_histograms(files, spec.name, "export", partition, profile.series), []
-
-        return PendingAsset(self.key, run.writer.submit(export), describe), None
-

@@ -22,13 +22,13 @@ from dataflow_assets.asset_nodes import (
     FILES_KEY,
     WAREHOUSE_KEY,
     AssetNode,
-    ExportNode,
     NodeRun,
     PendingAsset,
     RawNode,
     StepNode,
 )
 from dataflow_assets.checks import check_specs
+from dataflow_assets.export_node import ExportNode
 from dataflow_assets.services import resource_keys
 from dataflow_assets.spec import PipelineSpec
 from resources.step_store import StepInput
