@@ -1,0 +1,110 @@
+"""Steps sharing one op (a segment): ops and pools, one asset materialized alone, a failure mid-segment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import duckdb
+import pyarrow as pa
+from dagster import AssetKey, AssetSelection, materialize
+
+from dataflow_assets.catalog import BUILTIN_SPECS_DIR
+from dataflow_assets.factory import build_pipeline
+from dataflow_assets.runner import failure_messages
+from dataflow_assets.segments import pipeline_nodes, segment_op_name, segments
+from dataflow_assets.spec_loader import load_spec, parse_spec
+from operators.base import Mapper, OperatorConfig, OperatorContext, OperatorKind
+from operators.registry import register
+from tests.conftest import Project
+
+
+class FaultConfig(OperatorConfig):
+    """Which document makes the step fail."""
+
+    fail_on: str = "boom boom"
+
+
+@register
+class FailOnTextRefiner(Mapper):
+    """Fault injection (a fake, says so): raises when a document equals ``fail_on``; otherwise upper-cases."""
+
+    name = "TestFailOnTextRefiner"
+    kind = OperatorKind.REFINE
+    inputs = ("text",)
+    outputs = ("shout",)
+    Config = FaultConfig
+
+    def transform(self, batch: pa.Table, ctx: OperatorContext) -> Mapping[str, pa.Array]:
+        texts = self.text(batch).to_pylist()
+        if self.config.fail_on in texts:
+            raise RuntimeError(f"injected fault on {self.config.fail_on!r}")
+        return {"shout": pa.array([text.upper() for text in texts])}
+
+
+SPEC = parse_spec("""\
+name: segmented
+raw:
+  columns: {text: string}
+steps:
+  - name: long_enough
+    op: WordNumberFilter
+    config: {min_words: 2}
+  - name: shout
+    op: TestFailOnTextRefiner
+  - name: lowercase
+    op: LowercaseRefiner
+""")
+ROWS = '{"text": "Hello there world"}\n{"text": "one"}\n{"text": "Good Morning all"}\n'
+
+
+def stored(project: Project, table: str) -> list[tuple]:
+    with duckdb.connect(str(project.root / "warehouse.duckdb"), read_only=True) as conn:
+        return conn.sql(f'SELECT * FROM segmented."{table}" ORDER BY ALL').fetchall()
+
+
+def test_steps_between_llm_steps_share_one_op() -> None:
+    spec = load_spec(BUILTIN_SPECS_DIR / "text_sft_synthesis.yaml")
+    groups = segments(pipeline_nodes(spec))
+    assert [node.name for group in groups for node in group] == ["raw", *[s.name for s in spec.steps], "export"]
+    calls_llm = [any("llm" in node.needs for node in group) for group in groups]
+    assert any(calls_llm) and not all(calls_llm)
+    for group, llm in zip(groups, calls_llm, strict=True):
+        assert len(group) == 1 or not llm  # an LLM step is alone
+    for left, right in zip(calls_llm, calls_llm[1:], strict=False):
+        assert left or right  # two CPU segments are never next to each other: they would be one
+    pools = {asset.op.name: asset.op.pool for asset in build_pipeline(spec).assets}
+    assert pools == {segment_op_name(spec, group): "llm" if llm else "duckdb"
+                     for group, llm in zip(groups, calls_llm, strict=True)}
+
+    [whole] = build_pipeline(load_spec(BUILTIN_SPECS_DIR / "text_pretrain_filter.yaml")).assets
+    assert whole.op.name == "text_pretrain_filter__raw__to__export" and whole.can_subset
+
+
+def test_one_asset_of_a_segment_materializes_alone(project: Project) -> None:
+    project.add_raw(SPEC.name, "b.jsonl", ROWS)
+    assert project.materialize(SPEC, "b.jsonl").success
+    before = {table: stored(project, table) for table in ("shout", "lowercase", "long_enough__dropped")}
+    [segment] = build_pipeline(SPEC).assets
+    result = materialize([segment], selection=AssetSelection.assets(AssetKey(["segmented", "shout"])),
+                         partition_key="b.jsonl", instance=project.instance,
+                         resources=dict(project.definitions([SPEC]).resources or {}), raise_on_error=False)
+    assert result.success, failure_messages(result)
+    assert [e.asset_key.path[-1] for e in result.get_asset_materialization_events()] == ["shout"]
+    assert {e.asset_key.path[-1] for e in result.get_asset_check_evaluations()} == {"shout"}
+    assert {table: stored(project, table) for table in before} == before  # read its input back, wrote the same
+
+
+def test_a_failing_step_leaves_the_steps_before_it_written_and_reported(project: Project) -> None:
+    project.add_raw(SPEC.name, "b.jsonl", ROWS)
+    assert project.materialize(SPEC, "b.jsonl").success
+    old_shout = stored(project, "shout")
+    project.add_raw(SPEC.name, "b.jsonl", ROWS + '{"text": "boom boom"}\n{"text": "last two words"}\n')
+    result = project.materialize(SPEC, "b.jsonl")
+    assert not result.success
+    assert "injected fault on 'boom boom'" in "\n".join(failure_messages(result))
+    assert [e.asset_key.path[-1] for e in result.get_asset_materialization_events()] == ["raw", "long_enough"]
+    assert len(stored(project, "raw")) == 5  # the steps before the fault were written...
+    with duckdb.connect(str(project.root / "warehouse.duckdb"), read_only=True) as conn:
+        kept = conn.sql('SELECT text FROM segmented.long_enough ORDER BY _row_id').fetchall()
+    assert kept == [("Hello there world",), ("Good Morning all",), ("boom boom",), ("last two words",)]
+    assert stored(project, "shout") == old_shout  # ...the failing one and those after it keep their old contents
