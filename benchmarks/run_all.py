@@ -14,6 +14,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.dataflow_compare import render_table, run_reference
 from benchmarks.results_file import write_section
 
 HERE = Path(__file__).resolve().parent
@@ -43,6 +44,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-dataflow", action="store_true", help="skip the DataFlow side-by-side (.venv-dataflow)")
+    parser.add_argument("--dataflow-json", type=Path, help="reuse a saved DataFlow reference result (the JSON "
+                        "line `python -m benchmarks.dataflow_reference CORPUS` printed; ~19 min at 100k)")
     args = parser.parse_args()
     corpus = corpus_file(args.docs, args.seed)
     operators = _measure("operators", corpus)
@@ -53,12 +57,17 @@ def main() -> None:
         tiny.write_bytes(b"".join(source.readline() for _ in range(100)))
     fixed = _measure("dagster", tiny)
     dagster["fixed_seconds"], dagster["assets"] = fixed["seconds"], len(fixed["steps"])
-    section = render(args, corpus, operators, chain, dagster)
+    if args.dataflow_json:
+        reference = json.loads(args.dataflow_json.read_text(encoding="utf-8").strip().splitlines()[-1])
+    else:
+        reference = None if args.no_dataflow else run_reference(corpus)
+    section = render(args, corpus, operators, chain, dagster, reference)
     print(section)
     write_section(section, BEGIN, END)
 
 
-def render(args: argparse.Namespace, corpus: Path, operators: dict, chain: dict, dagster: dict) -> str:
+def render(args: argparse.Namespace, corpus: Path, operators: dict, chain: dict, dagster: dict,
+           reference: dict | None = None) -> str:
     """The markdown section for RESULTS.md."""
     size_mb = corpus.stat().st_size / 1e6
     lines = [
@@ -92,8 +101,9 @@ def render(args: argparse.Namespace, corpus: Path, operators: dict, chain: dict,
         f"Fixed cost of a run (the same job on the corpus's first 100 documents): {dagster['fixed_seconds']:.1f} s "
         f"for {dagster['assets']} assets, {1000 * dagster['fixed_seconds'] / dagster['assets']:.0f} ms per asset, "
         f"{100 * dagster['fixed_seconds'] / dagster['seconds']:.0f}% of the {args.docs:,}-document run.",
-        END,
     ]
+    lines += render_table(reference, operators, chain, dagster) if reference else []
+    lines.append(END)
     return "\n".join(lines)
 
 
