@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.process_memory import memory_mb
+
 SPEC = Path(__file__).resolve().parents[1] / "dataflow_assets" / "pipelines" / "text_pretrain_filter.yaml"
 FIRST_N = 8  # "DataFlow's 8-operator CPU pipeline": DataFlow names none; its PTTextFilter_CPUPipeline runs 23
 DATAFLOW_MODULES = ("dataflow.operators.general_text", "dataflow.operators.text_pt")
@@ -56,16 +58,6 @@ def _offline_nltk(cache_dir: Path) -> None:
     stand_in = cache_dir / "nltk_data"
     (stand_in / "tokenizers" / "punkt").mkdir(parents=True, exist_ok=True)
     os.environ["NLTK_DATA"] = str(stand_in)
-
-
-def _memory_mb() -> tuple[int, int]:
-    """This process's resident memory now and at its peak (VmRSS, VmHWM), MB."""
-    found = {}
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                found[line[:5]] = int(line.split()[1]) // 1024
-    return found.get("VmRSS", 0), found.get("VmHWM", 0)
 
 
 def load_steps(spec_path: Path) -> list[dict[str, Any]]:
@@ -170,7 +162,7 @@ def run_chain(corpus: Path, steps: list[dict[str, Any]], cache_dir: Path) -> lis
             "rows_per_s": round(probe["rows_in"] / seconds, 1),
             "compute_rows_per_s": round(probe["rows_in"] / compute_s, 1),
             "snapshot_mb": round(Path(probe["path"]).stat().st_size / 1e6, 1),
-            "at_s": round(time.perf_counter() - chain_start, 3), "peak_rss_mb": _memory_mb()[1],
+            "at_s": round(time.perf_counter() - chain_start, 3), "peak_rss_mb": memory_mb()[1],
         })
     return records
 
@@ -214,7 +206,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             step["operator"], config_notes[step["op"]] = build_operator(cls, step["config"])
             steps.append(step)
         import_seconds = time.perf_counter() - import_start
-        rss_after_import = _memory_mb()[0]
+        rss_after_import = memory_mb()[0]
         records = run_chain(args.corpus, steps, cache_dir)
     notes = list(KNOWN_DIFFERENCES)
     notes += [f"{op}: DataFlow has no such operator (skipped)" for op in missing]

@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.process_memory import memory_mb
 from dataflow_assets.raw_reader import read_raw
 from dataflow_assets.spec_loader import load_spec
 from operators.base import OperatorContext
@@ -57,16 +58,6 @@ def run_chain(corpus: Path) -> dict:
             "peak_rss_mb": peak_rss_mb()}
 
 
-def _memory_mb() -> tuple[int, int]:
-    """This process's resident memory now and at its peak (VmRSS, VmHWM), MB."""
-    found = {}
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                found[line[:5]] = int(line.split()[1]) // 1024
-    return found.get("VmRSS", 0), found.get("VmHWM", 0)
-
-
 def run_dagster(corpus: Path, repeat: int = 1) -> dict:
     """``dataflow run`` on the corpus: Dagster job, DuckDB writes, export; memory after each asset.
 
@@ -78,7 +69,7 @@ def run_dagster(corpus: Path, repeat: int = 1) -> dict:
     start = time.perf_counter()
 
     def progress(done: StepProgress) -> None:
-        rss, peak = _memory_mb()
+        rss, peak = memory_mb()
         steps.append({"step": done.step, "rows": done.rows, "at_s": round(time.perf_counter() - start, 1),
                       "rss_mb": rss, "peak_mb": peak})
 
