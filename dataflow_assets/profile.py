@@ -55,22 +55,36 @@ class ProfileBuilder:
 
     def add(self, table: pa.Table) -> None:
         """Account for the next chunk of the output."""
+        self._add(table.schema, table.num_rows, table, table)
+
+    def add_rows(self, base: pa.Table, positions: np.ndarray | None) -> None:
+        """Account for the rows at ``positions`` of ``base`` (all of them when None) as the next chunk, copying
+        only the first rows and the columns the profile measures."""
+        if positions is None:
+            self.add(base)
+            return
+        measured = {*self.blank_columns, *self.numeric_columns, *self.length_columns}
+        rows = pa.array(positions, pa.int64())
+        self._add(base.schema, len(positions), base.take(rows[:PREVIEW_ROWS]),
+                  base.select([name for name in base.column_names if name in measured]).take(rows))
+
+    def _add(self, schema: pa.Schema, num_rows: int, head: pa.Table, measured: pa.Table) -> None:
         profile = self.profile
         if not self._seen:
-            profile.schema, self._seen = table.schema, True
-        elif table.schema != profile.schema:
+            profile.schema, self._seen = schema, True
+        elif schema != profile.schema:
             try:  # a column all-null in one chunk is typed by the others
-                profile.schema = pa.unify_schemas([profile.schema, table.schema], promote_options="permissive")
+                profile.schema = pa.unify_schemas([profile.schema, schema], promote_options="permissive")
             except (pa.ArrowInvalid, pa.ArrowTypeError):
                 pass
-        held = sum(head.num_rows for head in self._heads)
+        held = sum(table.num_rows for table in self._heads)
         if held < PREVIEW_ROWS:
-            self._heads.append(table.slice(0, PREVIEW_ROWS - held))
-        profile.num_rows += table.num_rows
+            self._heads.append(head.slice(0, PREVIEW_ROWS - held))
+        profile.num_rows += num_rows
         for name in self.blank_columns:
-            if name in table.column_names:
-                profile.blanks[name] = profile.blanks.get(name, 0) + blank_count(table.column(name))
-        found = column_series(table, self.numeric_columns) | text_lengths(table, self.length_columns)
+            if name in measured.column_names:
+                profile.blanks[name] = profile.blanks.get(name, 0) + blank_count(measured.column(name))
+        found = column_series(measured, self.numeric_columns) | text_lengths(measured, self.length_columns)
         for label, values in found.items():
             self._series.setdefault(label, []).append(values)
 

@@ -11,6 +11,7 @@ are not sums (a dedup decision) reports them with its first answer only.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,8 +22,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dataflow_assets.profile import OutputProfile, ProfileBuilder
-from operators.base import Operator, OperatorContext, OperatorResult
-from resources.row_chunks import RowChunks
+from operators.base import Filter, Operator, OperatorContext, OperatorResult, dropped_rows
+from resources.row_chunks import Chunk, RowChunks, SpillFile
+
+COMPACT_BELOW = float(os.environ.get("DATAFLOW_COMPACT_BELOW", "0.9"))  # selection density that triggers a copy
 
 
 @dataclass
@@ -75,6 +78,8 @@ def run_operator(
     ``drops_only``: a filter whose output is its kept input. ``patch_columns``: a row-wise refiner that rewrites
     these existing columns in place; the rows it changed are gathered as ``changes``.
     """
+    if drops_only and verdict_only(operator):
+        return _filter_selections(operator, rows, ctx, profile)  # type: ignore[arg-type]
     fold = _Fold(spill=rows.spilled)
     answers_per_chunk = operator.row_wise or type(operator).run_chunks is not Operator.run_chunks
     by_position = drops_only and rows.spilled and answers_per_chunk
@@ -133,3 +138,43 @@ def _kept_positions(
     if positions.size and (positions.max() >= len(ids) or not np.array_equal(ids[positions], kept)):
         raise RuntimeError(f"{operator.name}: kept rows of answer {answered} are not rows of its input chunk")
     return positions
+
+
+def verdict_only(operator: Operator) -> bool:
+    """A row-wise filter that only answers ``verdict`` (its rows, counts and drops are the base class's)."""
+    cls = type(operator)
+    return (isinstance(operator, Filter) and operator.row_wise and cls.run is Filter.run
+            and cls.run_chunks is Operator.run_chunks)
+
+
+def _filter_selections(operator: Filter, rows: RowChunks, ctx: OperatorContext, profile: ProfileBuilder) -> StepOutput:
+    """A verdict-only filter whose output is its kept input, without copying the kept rows.
+
+    Each chunk's kept rows are handed on as a selection (row positions) of the table they come from; the next
+    filter answers on that whole table and only the selected rows count, so a chain of filters that each drop a
+    few rows copies the corpus once per ``COMPACT_BELOW`` of rows dropped, not once per step. Answers, drops and
+    counts are those of ``Filter.run`` on the selected rows, because a row-wise verdict depends on its row only.
+    """
+    kept, dropped, counts = RowChunks(), RowChunks(), Counter()
+    for chunk in rows.chunks:
+        base, selection = chunk.base(), chunk.rows
+        if selection is not None and len(selection) < COMPACT_BELOW * base.num_rows:  # mostly dropped: copy out
+            base, selection = base.take(pa.array(selection, pa.int64())), None
+            chunk = Chunk(file=SpillFile(base)) if chunk.file is not None else Chunk(table=base)
+        decision = operator.verdict(base, ctx)
+        keep = np.asarray(decision.keep, dtype=bool)
+        if keep.shape != (base.num_rows,):
+            raise ValueError(f"{operator.name}: verdict has {keep.shape} rows, batch has {base.num_rows}")
+        if selection is not None:
+            selected = np.zeros(base.num_rows, dtype=bool)
+            selected[selection] = True
+            drop, keep = ~keep & selected, keep & selected
+        else:
+            drop = ~keep
+        table, reasons = dropped_rows(base, drop, decision.reason)
+        dropped.append(table, rows.spilled)
+        counts.update(reasons)
+        positions = np.flatnonzero(keep) if drop.any() or selection is not None else None
+        kept.chunks.append(Chunk(table=chunk.table, file=chunk.file, rows=positions))
+        profile.add_rows(base, positions)
+    return StepOutput(kept, dropped, None, {}, dict(counts), {}, profile.build(), rows.num_rows)

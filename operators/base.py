@@ -179,18 +179,23 @@ class Filter(Operator):
         keep = np.asarray(decision.keep, dtype=bool)
         if keep.shape != (batch.num_rows,):
             raise ValueError(f"{self.name}: verdict has {keep.shape} rows, batch has {batch.num_rows}")
-        drop = ~keep
-        dropped = batch.filter(pa.array(drop))  # few rows: cheap; the kept rows are copied once, below
-        if isinstance(decision.reason, str):
-            reasons = pa.repeat(pa.scalar(decision.reason, pa.string()), dropped.num_rows)
-            counts = {decision.reason: dropped.num_rows} if dropped.num_rows else {}
-        else:
-            dropped_reasons = np.asarray(decision.reason, dtype=object)[drop]
-            reasons = pa.array(dropped_reasons, pa.string())
-            counts = dict(Counter(dropped_reasons.tolist()))
-        dropped = dropped.append_column(REASON_COLUMN, reasons)
+        dropped, counts = dropped_rows(batch, ~keep, decision.reason)
         kept = batch if dropped.num_rows == 0 else filter_rows(batch, keep)  # nothing dropped: no copy
         return OperatorResult(table=kept, dropped=dropped, drop_counts=counts)
+
+
+def dropped_rows(batch: pa.Table, drop: np.ndarray, reason: str | np.ndarray) -> tuple[pa.Table, dict[str, int]]:
+    """The rows of ``batch`` where ``drop`` is set, with their reason column, and the count per reason
+    (``reason``: one for all rows, or one per row of ``batch``)."""
+    dropped = batch.filter(pa.array(drop))  # few rows: cheap
+    if isinstance(reason, str):
+        reasons = pa.repeat(pa.scalar(reason, pa.string()), dropped.num_rows)
+        counts = {reason: dropped.num_rows} if dropped.num_rows else {}
+    else:
+        dropped_reasons = np.asarray(reason, dtype=object)[drop]
+        reasons = pa.array(dropped_reasons, pa.string())
+        counts = dict(Counter(dropped_reasons.tolist()))
+    return dropped.append_column(REASON_COLUMN, reasons), counts
 
 
 def set_column(table: pa.Table, name: str, values: pa.Array | pa.ChunkedArray) -> pa.Table:

@@ -94,9 +94,13 @@ class Chunk:
         """The chunk's columns."""
         return self.table.schema if self.table is not None else self.file.schema  # type: ignore[union-attr]
 
+    def base(self) -> pa.Table:
+        """The table the chunk's rows are selected from (all of it when there is no selection), not copied."""
+        return self.table if self.table is not None else self.file.read()  # type: ignore[union-attr]
+
     def read(self, columns: list[str] | None = None) -> pa.Table:
         """The chunk's rows as a table."""
-        table = self.table if self.table is not None else self.file.read()  # type: ignore[union-attr]
+        table = self.base()
         if self.rows is not None:
             table = table.take(pa.array(self.rows, pa.int64()))
         return table.select(columns) if columns is not None else table
