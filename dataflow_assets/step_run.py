@@ -161,17 +161,14 @@ def _filter_selections(operator: Filter, rows: RowChunks, ctx: OperatorContext, 
         if selection is not None and len(selection) < COMPACT_BELOW * base.num_rows:  # mostly dropped: copy out
             base, selection = base.take(pa.array(selection, pa.int64())), None
             chunk = Chunk(file=SpillFile(base)) if chunk.file is not None else Chunk(table=base)
-        decision = operator.verdict(base, ctx)
-        keep = np.asarray(decision.keep, dtype=bool)
-        if keep.shape != (base.num_rows,):
-            raise ValueError(f"{operator.name}: verdict has {keep.shape} rows, batch has {base.num_rows}")
+        keep, reason = operator.checked_verdict(base, ctx)
         if selection is not None:
             selected = np.zeros(base.num_rows, dtype=bool)
             selected[selection] = True
             drop, keep = ~keep & selected, keep & selected
         else:
             drop = ~keep
-        table, reasons = dropped_rows(base, drop, decision.reason)
+        table, reasons = dropped_rows(base, drop, reason)
         dropped.append(table, rows.spilled)
         counts.update(reasons)
         positions = np.flatnonzero(keep) if drop.any() or selection is not None else None

@@ -173,13 +173,18 @@ class Filter(Operator):
     def verdict(self, batch: pa.Table, ctx: OperatorContext) -> Verdict:
         """Decide, for each row, keep (True) or drop (False) and the drop reason."""
 
-    def run(self, batch: pa.Table, ctx: OperatorContext) -> OperatorResult:
-        """Apply the verdict: kept rows, dropped rows with reason, counts per reason."""
+    def checked_verdict(self, batch: pa.Table, ctx: OperatorContext) -> tuple[np.ndarray, str | np.ndarray]:
+        """The verdict as a boolean keep mask of one entry per row (checked) and its reason."""
         decision = self.verdict(batch, ctx)
         keep = np.asarray(decision.keep, dtype=bool)
         if keep.shape != (batch.num_rows,):
             raise ValueError(f"{self.name}: verdict has {keep.shape} rows, batch has {batch.num_rows}")
-        dropped, counts = dropped_rows(batch, ~keep, decision.reason)
+        return keep, decision.reason
+
+    def run(self, batch: pa.Table, ctx: OperatorContext) -> OperatorResult:
+        """Apply the verdict: kept rows, dropped rows with reason, counts per reason."""
+        keep, reason = self.checked_verdict(batch, ctx)
+        dropped, counts = dropped_rows(batch, ~keep, reason)
         kept = batch if dropped.num_rows == 0 else filter_rows(batch, keep)  # nothing dropped: no copy
         return OperatorResult(table=kept, dropped=dropped, drop_counts=counts)
 
