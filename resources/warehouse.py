@@ -47,7 +47,7 @@ def connect(resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
         yield conn
     finally:
         with _OPEN_CLOSE:
-            conn.close()
+            opened.__exit__(None, None, None)  # closes the connection
 
 
 def table_exists(conn: duckdb.DuckDBPyConnection, pipeline: str, table: str) -> bool:
