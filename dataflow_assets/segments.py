@@ -93,8 +93,24 @@ def segment_asset(
     return run_segment
 
 
+def filter_chains(nodes: list[AssetNode]) -> dict[str, list[StepNode]]:
+    """Runs of consecutive filters that answer together (``Filter.joins``), by their first step; 2 or more each."""
+    chains: list[list[StepNode]] = []
+    for node in nodes:
+        chain = chains[-1] if chains else []
+        if (isinstance(node, StepNode) and node.joinable and chain and node.upstream == chain[-1].name
+                and chain[0].operator.joins(node.operator)):
+            chain.append(node)
+        elif isinstance(node, StepNode) and node.joinable:
+            chains.append([node])
+        else:
+            chains.append([])
+    return {chain[0].name: chain for chain in chains if len(chain) > 1}
+
+
 def run_nodes(run: NodeRun, nodes: list[AssetNode]) -> Iterator[MaterializeResult]:
     """Compute each node, overlap its write with the next node's compute, report each once written."""
+    run.chains = filter_chains(nodes)
     handed: StepInput | None = None
     previous: AssetNode | None = None
     pending: PendingAsset | None = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,7 +79,7 @@ def run_operator(
     these existing columns in place; the rows it changed are gathered as ``changes``.
     """
     if drops_only and verdict_only(operator):
-        return _filter_selections(operator, rows, ctx, profile)  # type: ignore[arg-type]
+        return filter_chain([(operator, ctx, profile)], rows)[0]  # type: ignore[list-item]
     fold = _Fold(spill=rows.spilled)
     answers_per_chunk = operator.row_wise or type(operator).run_chunks is not Operator.run_chunks
     by_position = drops_only and rows.spilled and answers_per_chunk
@@ -147,31 +147,46 @@ def verdict_only(operator: Operator) -> bool:
             and cls.run_chunks is Operator.run_chunks)
 
 
-def _filter_selections(operator: Filter, rows: RowChunks, ctx: OperatorContext, profile: ProfileBuilder) -> StepOutput:
-    """A verdict-only filter whose output is its kept input, without copying the kept rows.
+def filter_chain(
+    steps: Sequence[tuple[Filter, OperatorContext, ProfileBuilder]], rows: RowChunks
+) -> list[StepOutput]:
+    """Consecutive verdict-only filters whose outputs are their kept inputs, without copying the kept rows.
 
     Each chunk's kept rows are handed on as a selection (row positions) of the table they come from; the next
     filter answers on that whole table and only the selected rows count, so a chain of filters that each drop a
     few rows copies the corpus once per ``COMPACT_BELOW`` of rows dropped, not once per step. Answers, drops and
     counts are those of ``Filter.run`` on the selected rows, because a row-wise verdict depends on its row only.
+    Filters that ``join`` the first answer together on each chunk (``Filter.joint_verdicts``); the outputs are
+    those of running them one after another.
     """
-    kept, dropped, counts = RowChunks(), RowChunks(), Counter()
+    first = steps[0][0]
+    outputs = [_Selected() for _ in steps]
     for chunk in rows.chunks:
         base, selection = chunk.base(), chunk.rows
         if selection is not None and len(selection) < COMPACT_BELOW * base.num_rows:  # mostly dropped: copy out
             base, selection = base.take(pa.array(selection, pa.int64())), None
             chunk = Chunk(file=SpillFile(base)) if chunk.file is not None else Chunk(table=base)
-        keep, reason = operator.checked_verdict(base, ctx)
-        if selection is not None:
-            selected = np.zeros(base.num_rows, dtype=bool)
-            selected[selection] = True
-            drop, keep = ~keep & selected, keep & selected
-        else:
-            drop = ~keep
-        table, reasons = dropped_rows(base, drop, reason)
-        dropped.append(table, rows.spilled)
-        counts.update(reasons)
-        positions = np.flatnonzero(keep) if drop.any() or selection is not None else None
-        kept.chunks.append(Chunk(table=chunk.table, file=chunk.file, rows=positions))
-        profile.add_rows(base, positions)
-    return StepOutput(kept, dropped, None, {}, dict(counts), {}, profile.build(), rows.num_rows)
+        verdicts = first.joint_verdicts([op for op, _, _ in steps[1:]], base, steps[0][1])
+        for (_, _, profile), output, (keep, reason) in zip(steps, outputs, verdicts, strict=True):
+            if selection is not None:
+                selected = np.zeros(base.num_rows, dtype=bool)
+                selected[selection] = True
+                drop, keep = ~keep & selected, keep & selected
+            else:
+                drop = ~keep
+            table, reasons = dropped_rows(base, drop, reason)
+            output.dropped.append(table, rows.spilled)
+            output.counts.update(reasons)
+            selection = np.flatnonzero(keep) if drop.any() or selection is not None else None
+            output.kept.chunks.append(Chunk(table=chunk.table, file=chunk.file, rows=selection))
+            profile.add_rows(base, selection)
+    return [StepOutput(output.kept, output.dropped, None, {}, dict(output.counts), {}, profile.build(), input_rows)
+            for output, (_, _, profile), input_rows in zip(
+                outputs, steps, [rows.num_rows, *(output.kept.num_rows for output in outputs[:-1])], strict=True)]
+
+
+@dataclass
+class _Selected:
+    kept: RowChunks = field(default_factory=RowChunks)
+    dropped: RowChunks = field(default_factory=RowChunks)
+    counts: Counter = field(default_factory=Counter)

@@ -12,7 +12,7 @@ import enum
 import logging
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -175,11 +175,28 @@ class Filter(Operator):
 
     def checked_verdict(self, batch: pa.Table, ctx: OperatorContext) -> tuple[np.ndarray, str | np.ndarray]:
         """The verdict as a boolean keep mask of one entry per row (checked) and its reason."""
-        decision = self.verdict(batch, ctx)
+        return self.checked(self.verdict(batch, ctx), batch.num_rows)
+
+    def checked(self, decision: Verdict, num_rows: int) -> tuple[np.ndarray, str | np.ndarray]:
+        """A verdict on ``num_rows`` rows as a boolean keep mask (its shape checked) and its reason."""
         keep = np.asarray(decision.keep, dtype=bool)
-        if keep.shape != (batch.num_rows,):
-            raise ValueError(f"{self.name}: verdict has {keep.shape} rows, batch has {batch.num_rows}")
+        if keep.shape != (num_rows,):
+            raise ValueError(f"{self.name}: verdict has {keep.shape} rows, batch has {num_rows}")
         return keep, decision.reason
+
+    def joins(self, other: Filter) -> bool:
+        """Whether ``other`` may answer together with this filter in ``joint_verdicts`` (none by default)."""
+        return False
+
+    def joint_verdicts(
+        self, others: Sequence[Filter], batch: pa.Table, ctx: OperatorContext
+    ) -> list[tuple[np.ndarray, str | np.ndarray]]:
+        """``checked_verdict`` of this filter and of ``others`` (each of which it ``joins``) on one batch.
+
+        A row-wise verdict depends on its row only, so filters run one after another may all answer on the
+        first one's input; a subclass shares work between them here (``RuleFilter``: one scan per text slice).
+        """
+        return [f.checked_verdict(batch, ctx) for f in (self, *others)]
 
     def run(self, batch: pa.Table, ctx: OperatorContext) -> OperatorResult:
         """Apply the verdict: kept rows, dropped rows with reason, counts per reason."""

@@ -58,3 +58,23 @@ def test_selections_answer_as_copies(compact_below: float, spill: bool, monkeypa
     assert sum(len(counts) for _, _, counts in expected) > 5  # the sample drops rows for many reasons
     if compact_below == 0.0:  # nothing was copied: every chunk still selects from its first table
         assert all(chunk.rows is not None for chunk in rows.chunks)
+
+
+@pytest.mark.parametrize(("compact_below", "spill"), [(0.9, False), (0.97, True)])
+def test_a_chain_answers_as_its_filters_one_after_another(
+    compact_below: float, spill: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(step_run, "COMPACT_BELOW", compact_below)
+    table = read_raw(SAMPLES / "web_sample.jsonl", SPEC.raw).table
+    expected = whole(table)
+    operators = [get_operator(step.op)(step.config, step.inputs, step.outputs) for step in FILTERS]
+    assert all(operators[0].joins(op) for op in operators[1:])  # the spec's rule filters form one chain
+    rows = chunked(table, 37, spill)
+    outputs = step_run.filter_chain([(op, OperatorContext(), ProfileBuilder(["text"])) for op in operators], rows)
+    input_rows = rows.num_rows
+    for step, out, (kept, dropped, counts) in zip(FILTERS, outputs, expected, strict=True):
+        assert out.kept.to_table().equals(kept), step.name
+        assert out.dropped is not None and out.dropped.to_table().equals(dropped), step.name
+        assert out.drop_counts == counts and out.input_rows == input_rows, step.name
+        assert out.profile.num_rows == kept.num_rows and out.profile.head.equals(kept.slice(0, 5)), step.name
+        input_rows = kept.num_rows

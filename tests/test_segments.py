@@ -11,10 +11,11 @@ from dagster import AssetKey, AssetSelection, materialize
 from dataflow_assets.catalog import BUILTIN_SPECS_DIR
 from dataflow_assets.factory import build_pipeline
 from dataflow_assets.runner import failure_messages
-from dataflow_assets.segments import pipeline_nodes, segment_op_name, segments
+from dataflow_assets.segments import filter_chains, pipeline_nodes, segment_op_name, segments
 from dataflow_assets.spec_loader import load_spec, parse_spec
 from operators.base import Mapper, OperatorConfig, OperatorContext, OperatorKind
 from operators.registry import register
+from operators.text.rule_filters_common import Checks, RuleFilter
 from tests.conftest import Project
 
 
@@ -39,6 +40,19 @@ class FailOnTextRefiner(Mapper):
         if self.config.fail_on in texts:
             raise RuntimeError(f"injected fault on {self.config.fail_on!r}")
         return {"shout": pa.array([text.upper() for text in texts])}
+
+
+@register
+class FailOnTextRuleFilter(RuleFilter):
+    """Fault injection (a fake, says so): a rule filter whose checks raise on ``fail_on``; keeps every row."""
+
+    name = "TestFailOnTextRuleFilter"
+    Config = FaultConfig
+
+    def checks(self, text: pa.ChunkedArray) -> Checks:
+        if self.config.fail_on in text.to_pylist():
+            raise RuntimeError(f"injected fault on {self.config.fail_on!r}")
+        return []
 
 
 SPEC = parse_spec("""\
@@ -108,3 +122,42 @@ def test_a_failing_step_leaves_the_steps_before_it_written_and_reported(project:
         kept = conn.sql('SELECT text FROM segmented.long_enough ORDER BY _row_id').fetchall()
     assert kept == [("Hello there world",), ("Good Morning all",), ("boom boom",), ("last two words",)]
     assert stored(project, "shout") == old_shout  # ...the failing one and those after it keep their old contents
+
+
+CHAIN_SPEC = parse_spec("""\
+name: chained
+raw:
+  columns: {text: string}
+steps:
+  - name: long_enough
+    op: WordNumberFilter
+    config: {min_words: 2}
+  - name: tripwire
+    op: TestFailOnTextRuleFilter
+  - name: punctuated
+    op: NoPuncFilter
+    config: {threshold: 3}
+""")
+
+
+def test_rule_filters_answer_as_one_chain_and_a_fault_in_it_fails_its_own_step(project: Project) -> None:
+    assert {head: [node.name for node in chain] for head, chain in filter_chains(pipeline_nodes(CHAIN_SPEC)).items()
+            } == {"long_enough": ["long_enough", "tripwire", "punctuated"]}
+    project.add_raw(CHAIN_SPEC.name, "b.jsonl", ROWS + '{"text": "no commas in these many words"}\n')
+    first = project.materialize(CHAIN_SPEC, "b.jsonl")
+    assert first.success, failure_messages(first)
+    with duckdb.connect(str(project.root / "warehouse.duckdb"), read_only=True) as conn:
+        kept = conn.sql("SELECT text FROM chained.punctuated ORDER BY _row_id").fetchall()
+        drops = conn.sql("SELECT step, dropped_rows FROM _dataflow.step_stats WHERE pipeline = 'chained' "
+                         "ORDER BY step").fetchall()
+    assert kept == [("Hello there world",), ("Good Morning all",)]
+    assert drops == [("long_enough", 1), ("punctuated", 1), ("raw", 0), ("tripwire", 0)]
+
+    project.add_raw(CHAIN_SPEC.name, "b.jsonl", ROWS + '{"text": "boom boom"}\n')
+    result = project.materialize(CHAIN_SPEC, "b.jsonl")
+    assert not result.success
+    assert "injected fault on 'boom boom'" in "\n".join(failure_messages(result))
+    assert [e.asset_key.path[-1] for e in result.get_asset_materialization_events()] == ["raw", "long_enough"]
+    with duckdb.connect(str(project.root / "warehouse.duckdb"), read_only=True) as conn:
+        assert conn.sql("SELECT count(*) FROM chained.long_enough").fetchall() == [(3,)]  # written...
+        assert conn.sql("SELECT text FROM chained.punctuated ORDER BY _row_id").fetchall() == kept  # ...not later

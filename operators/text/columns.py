@@ -6,6 +6,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from operators.text.scan_cache import memo
+
 TextColumn = pa.Array | pa.ChunkedArray
 
 
@@ -24,8 +26,14 @@ def to_numpy(values: TextColumn) -> np.ndarray:
 
 
 def char_lengths(text: TextColumn) -> np.ndarray:
-    """Characters per row (code points); null counts as 0."""
-    return to_numpy(pc.utf8_length(filled(text))).astype(np.int64)
+    """Characters per row (code points); null counts as 0. Read-only: filters may share it (``scan_cache``)."""
+    return memo("char_lengths", text, _char_lengths)
+
+
+def _char_lengths(text: TextColumn) -> np.ndarray:
+    lengths = to_numpy(pc.utf8_length(filled(text))).astype(np.int64)
+    lengths.flags.writeable = False
+    return lengths
 
 
 

@@ -49,7 +49,7 @@ class WordNumberFilter(RuleFilter):
     Config = WordNumberConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
-        scan = ByteScan(text)
+        scan = ByteScan.of(text)
         words = scan.per_row(scan.word_starts)
         return [
             (words < self.config.min_words, "word_count_below_min"),
@@ -90,7 +90,7 @@ class NgramFilter(RuleFilter):
     def scores(self, text: pa.ChunkedArray) -> np.ndarray:
         """DataFlow's NgramScore of every row."""
         n, language = self.config.ngrams, self.config.language
-        scan = ByteScan(python_lower(text))
+        scan = ByteScan.of(python_lower(text))
         num_rows = len(text)
         hashes, rows, tokens = [], [], np.zeros(num_rows, dtype=np.int64)
         han = han_rows(scan) if language == "auto" else np.full(num_rows, language == "zh")
@@ -192,7 +192,7 @@ class BlocklistFilter(RuleFilter):
 
     def hits(self, text: pa.ChunkedArray) -> np.ndarray:
         """Blocklisted words (and, with ``match_phrases``, phrases) per row."""
-        scan = ByteScan(python_lower(text))
+        scan = ByteScan.of(python_lower(text))
         starts, ends = scan.tokens if self.config.use_tokenizer else scan.words
         if len(starts) == 0:
             return np.zeros(len(text), dtype=np.int64)

@@ -49,7 +49,7 @@ class SentenceNumberFilter(RuleFilter):
     def checks(self, text: pa.ChunkedArray) -> Checks:
         # DataFlow counts findall(r"\b[^.!?\n]+[.!?]*"): one match per run of non-terminator
         # characters that holds a word character. Count those runs from the bytes.
-        scan = ByteScan(text)
+        scan = ByteScan.of(text)
         data = scan.data
         terminator = (data == 46) | (data == 33) | (data == 63) | (data == 10)
         segment_start = np.zeros(len(data), dtype=bool)
@@ -177,7 +177,7 @@ class CurlyBracketFilter(RuleFilter):
     Config = CurlyBracketConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
-        scan = ByteScan(text)
+        scan = ByteScan.of(text)
         brackets = scan.per_row(np.flatnonzero((scan.data == 123) | (scan.data == 125)))
         length = char_lengths(text)
         ratio = brackets / np.maximum(length, 1)
@@ -220,7 +220,7 @@ class CharNumberFilter(RuleFilter):
     def checks(self, text: pa.ChunkedArray) -> Checks:
         # DataFlow: len(text.strip() minus ' ', '\n', '\t'). Other whitespace (\r, \xa0, ...) counts
         # unless it sits in the leading/trailing run that strip() removes.
-        scan = ByteScan(text)
+        scan = ByteScan.of(text)
         data = scan.data
         plain = (data == 32) | (data == 9) | (data == 10)
         count = char_lengths(text) - scan.per_row(np.flatnonzero(plain))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 from operators.base import Filter, OperatorContext, Verdict
 from operators.parallel import parallel_map
 from operators.text.columns import TextColumn, filled, to_numpy
+from operators.text.scan_cache import memo, shared_scans
 
 # Python's ``str.isspace`` set as an RE2 class body (RE2's own ``\s`` is ASCII-only and lacks \v).
 WS_NO_NL = r"\t\x0b\x0c\r\x1c-\x1f\x85\p{Z}"
@@ -25,12 +26,22 @@ Checks = list[tuple[np.ndarray, str]]
 
 
 def empty_rows(text: TextColumn) -> np.ndarray:
-    """Rows whose text is null or ``""`` (DataFlow's ``if text:`` is false and the row is dropped)."""
-    return to_numpy(pc.binary_length(filled(text))) == 0  # no bytes: no characters (offsets only, no decoding)
+    """Rows whose text is null or ``""`` (DataFlow's ``if text:`` is false and the row is dropped); read-only."""
+    return memo("empty_rows", text, _empty_rows)
+
+
+def _empty_rows(text: TextColumn) -> np.ndarray:
+    empty = to_numpy(pc.binary_length(filled(text))) == 0  # no bytes: no characters (offsets only, no decoding)
+    empty.flags.writeable = False  # shared between filters inside ``shared_scans()``
+    return empty
 
 
 def python_lower(text: TextColumn) -> pa.ChunkedArray:
     """``str.lower`` of each row, nulls as ``""``: Arrow's lowercasing plus Python's İ -> i̇ mapping."""
+    return memo("python_lower", text, _python_lower)
+
+
+def _python_lower(text: TextColumn) -> pa.ChunkedArray:
     column = filled(text)
     if any(_has_byte(chunk, 0xC4) for chunk in column.chunks):  # U+0130 is UTF-8 C4 B0
         column = pc.replace_substring(column, "\u0130", "i\u0307")
@@ -83,9 +94,34 @@ class RuleFilter(Filter):
     def verdict(self, batch: pa.Table, ctx: OperatorContext) -> Verdict:
         """Run ``checks`` over slices of the text column (on the shared thread pool) and join the answers."""
         parts = parallel_map(lambda piece: decide(len(piece), self.checks(piece)), text_slices(self.text(batch)))
-        if not parts:
-            return Verdict(keep=np.zeros(0, dtype=bool), reason=np.zeros(0, dtype=object))
-        return Verdict(
-            keep=np.concatenate([part.keep for part in parts]),
-            reason=np.concatenate([part.reason for part in parts]),
-        )
+        return _joined(parts)
+
+    def joins(self, other: Filter) -> bool:
+        """Rule filters that judge the same column with their own ``checks`` answer together."""
+        return (isinstance(other, RuleFilter) and type(other).verdict is RuleFilter.verdict
+                and type(self).verdict is RuleFilter.verdict and other.col("text") == self.col("text"))
+
+    def joint_verdicts(
+        self, others: Sequence[Filter], batch: pa.Table, ctx: OperatorContext
+    ) -> list[tuple[np.ndarray, str | np.ndarray]]:
+        """All the filters' ``checks`` slice by slice, each slice scanned once for all (``shared_scans``)."""
+        filters = [self, *others]
+        if not all(self.joins(f) for f in others):
+            return super().joint_verdicts(others, batch, ctx)
+
+        def judge(piece: pa.ChunkedArray) -> list[Verdict]:
+            with shared_scans():
+                return [decide(len(piece), f.checks(piece)) for f in filters]  # type: ignore[attr-defined]
+
+        parts = parallel_map(judge, text_slices(self.text(batch)))
+        return [f.checked(_joined([part[i] for part in parts]), batch.num_rows) for i, f in enumerate(filters)]
+
+
+def _joined(parts: list[Verdict]) -> Verdict:
+    """The verdicts of consecutive slices as one."""
+    if not parts:
+        return Verdict(keep=np.zeros(0, dtype=bool), reason=np.zeros(0, dtype=object))
+    return Verdict(
+        keep=np.concatenate([part.keep for part in parts]),
+        reason=np.concatenate([part.reason for part in parts]),
+    )

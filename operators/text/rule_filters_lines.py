@@ -22,11 +22,7 @@ _JAVASCRIPT = r"[^\n]*" + f"[{_ASCII_PUNCT}]*".join(f"[{c}{c.upper()}]" for c in
 
 def content_lines(scan: ByteScan, content: np.ndarray) -> np.ndarray:
     """Per row, the newline-separated lines holding at least one ``content`` byte."""
-    line_start = np.zeros(len(scan.data), dtype=bool)
-    line_start[scan.row_starts] = True
-    after_newline = np.flatnonzero(scan.data == 10) + 1
-    line_start[after_newline[after_newline < len(scan.data)]] = True
-    starts = np.flatnonzero(line_start)
+    starts = scan.line_starts
     return scan.per_row(starts, scan.any_in_spans(content, starts))
 
 
@@ -43,7 +39,7 @@ class LineEndWithEllipsisFilter(RuleFilter):
     Config = LineEndWithEllipsisConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
-        scan = ByteScan(text)
+        scan = ByteScan.of(text)
         lines = content_lines(scan, ~scan.space)
         ellipsis = count_regex(text, rf"(?:\.\.\.|…)[{WS_NO_NL}]*(?:\n|$)")
         return [
@@ -65,7 +61,7 @@ class LineStartWithBulletpointFilter(RuleFilter):
     Config = LineStartWithBulletpointConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
-        scan = ByteScan(text)
+        scan = ByteScan.of(text)
         lines = content_lines(scan, ~scan.space)
         # Whole-line matches: Arrow re-anchors "^" after each match, so "(?m)^" alone would overcount.
         bullets = count_regex(text, rf"(?:^|\n)[{WS_NO_NL}]*[{_BULLETS}][^\n]*")
@@ -90,7 +86,7 @@ class LineWithJavascriptFilter(RuleFilter):
     def checks(self, text: pa.ChunkedArray) -> Checks:
         # DataFlow normalises each line first (drops ASCII punctuation, lowercases), so a line made of
         # punctuation only is blank and "Java-Script" mentions javascript.
-        scan = ByteScan(text)
+        scan = ByteScan.of(text)
         data = scan.data
         punct = ((data - np.uint8(33)) < 15) | ((data - np.uint8(58)) < 7) | ((data - np.uint8(91)) < 6) | (
             (data - np.uint8(123)) < 4

@@ -25,6 +25,7 @@ from operators.text.rule_filters_unicode import (
     lead_flags,
     lead_sizes,
 )
+from operators.text.scan_cache import memo
 
 
 def _string_array(text: TextColumn) -> pa.Array:
@@ -50,6 +51,11 @@ class ByteScan:
         self.data: np.ndarray = data[offsets[0] : offsets[-1]]
         self.offsets: np.ndarray = offsets - offsets[0]
         self.num_rows = len(array)
+
+    @classmethod
+    def of(cls, text: TextColumn) -> ByteScan:
+        """The scan of ``text``: shared by the filters that judge the same slice inside ``shared_scans()``."""
+        return memo("byte_scan", text, cls)
 
     @cached_property
     def row_starts(self) -> np.ndarray:
@@ -139,6 +145,15 @@ class ByteScan:
     def char_start(self) -> np.ndarray:
         """Bytes that start a character (not UTF-8 continuation bytes)."""
         return (self.data < 0x80) | (self.data >= 0xC0)
+
+    @cached_property
+    def line_starts(self) -> np.ndarray:
+        """First byte of every newline-separated line of every non-empty row."""
+        line_start = np.zeros(len(self.data), dtype=bool)
+        line_start[self.row_starts] = True
+        after_newline = np.flatnonzero(self.data == 10) + 1
+        line_start[after_newline[after_newline < len(self.data)]] = True
+        return np.flatnonzero(line_start)
 
     def run_starts(self, mask: np.ndarray) -> np.ndarray:
         """Positions where a run of ``mask`` bytes begins (runs never cross rows)."""

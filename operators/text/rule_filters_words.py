@@ -51,7 +51,7 @@ class SymbolWordRatioFilter(_WordFilter):
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
         # Tokens as NLTK's WordPunctTokenizer: runs of \w or runs of [^\w\s].
-        scan = ByteScan(text)
+        scan = ByteScan.of(text)
         space, word = scan.space, scan.word
         change = np.ones(len(word), dtype=bool)
         change[1:] = (word[1:] != word[:-1]) | space[:-1]
@@ -78,7 +78,7 @@ class AlphaWordsFilter(_WordFilter):
     Config = AlphaWordsConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
-        scan = ByteScan(text)
+        scan = ByteScan.of(text)
         starts, ends = self.spans(scan)
         # Only words that do not start with a letter need a look at their other bytes.
         alpha = scan.ascii_alpha[starts]
@@ -106,7 +106,7 @@ class MeanWordLengthFilter(_WordFilter):
     Config = MeanWordLengthConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
-        scan = ByteScan(text)
+        scan = ByteScan.of(text)
         words = scan.per_row(scan.word_starts)
         chars = char_lengths(text) - scan.per_row(np.flatnonzero(scan.space & scan.char_start))
         mean = np.round(chars / np.maximum(words, 1), 2)
@@ -132,7 +132,7 @@ class StopWordFilter(_WordFilter):
     Config = StopWordConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
-        scan = ByteScan(python_lower(text))
+        scan = ByteScan.of(python_lower(text))
         starts, ends = self.spans(scan)
         words = scan.per_row(starts)
         stop = scan.per_row(starts, is_member(scan, starts, ends, english_stopwords()))
@@ -157,7 +157,7 @@ class CapitalWordsFilter(_WordFilter):
     Config = CapitalWordsConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
-        scan = ByteScan(text)
+        scan = ByteScan.of(text)
         starts, ends = self.spans(scan)
         # A word starting with a lowercase letter is not upper; look into the others only.
         upper = np.zeros(len(starts), dtype=bool)
@@ -186,7 +186,7 @@ class UniqueWordsFilter(_WordFilter):
     Config = UniqueWordsConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
-        scan = ByteScan(python_lower(text))
+        scan = ByteScan.of(python_lower(text))
         starts, ends = scan.words
         words = scan.per_row(starts)
         repetitive = distinct_share_at_most(scan, starts, ends, words, self.config.threshold)
@@ -211,7 +211,7 @@ class NoPuncFilter(_WordFilter):
     Config = NoPuncConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
-        scan = ByteScan(text)
+        scan = ByteScan.of(text)
         data = scan.data
         marks = scan.with_chars(_ASCII_MARKS[data], _NO_PUNC_MARKS)
         word_starts = scan.run_starts(~scan.space & ~marks)
