@@ -109,28 +109,35 @@ def filter_chains(nodes: list[AssetNode]) -> dict[str, list[StepNode]]:
 
 
 def run_nodes(run: NodeRun, nodes: list[AssetNode]) -> Iterator[MaterializeResult]:
-    """Compute each node, overlap its write with the next node's compute, report each once written."""
+    """Compute each node, overlap its write with the next node's compute, report each once written.
+
+    A node whose output its filter chain computed already starts at once (it only queues its write), so the
+    writes of a chain queue up back to back while the assets before them are reported.
+    """
     run.chains = filter_chains(nodes)
     handed: StepInput | None = None
     previous: AssetNode | None = None
-    pending: PendingAsset | None = None
-    for node in nodes:
+    pending: list[PendingAsset] = []  # started, not reported yet, in chain order
+    for position, node in enumerate(nodes):
         step_input = handed if previous is not None and node.upstream == previous.name else None
         try:
             current, handed = node.start(run, step_input)
         except Exception:
-            if pending is not None:  # the step before was computed: it is still written and reported
-                yield pending.result()
+            for started in pending:  # the steps before were computed: they are still written and reported
+                yield started.result()
             raise
         previous = node
-        if pending is not None:
-            yield from finish(pending)
-        pending = current
-        if current.wait_before_next:
-            yield from finish(current)
-            pending = None
-    if pending is not None:
-        yield from finish(pending)
+        pending.append(current)
+        if current.wait_before_next:  # a blocking check failed already or must see the write: report it now
+            for started in pending:
+                yield from finish(started)
+            pending = []
+        elif position + 1 == len(nodes) or nodes[position + 1].name not in run.joined:
+            for started in pending[:-1]:
+                yield from finish(started)
+            pending = pending[-1:]
+    for started in pending:
+        yield from finish(started)
 
 
 def finish(pending: PendingAsset) -> Iterator[MaterializeResult]:

@@ -6,7 +6,10 @@ GIL released) writes. Jobs run strictly in submission order on one connection, s
 transaction, committed before the next starts; once a job fails, every later job is refused, so a write never
 lands on top of a failed one. The connection is kept between jobs that come in quick succession and closed
 after ``idle_seconds`` without work, so a long step (an LLM call, a large dedup) never holds the DuckDB file,
-which other processes (other runs, ``dataflow show``) must be able to open.
+which other processes (other runs, ``dataflow show``) must be able to open. A commit never runs DuckDB's
+checkpoint for a full write-ahead log (the next step would wait for it): the connection raises the log's limit to
+``DATAFLOW_DUCKDB_CHECKPOINT`` (default 256MB), and the checkpoint runs when it closes, mostly while a long step
+computes.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from resources.warehouse import connect
 T = TypeVar("T")
 Job = Callable[[duckdb.DuckDBPyConnection], object]
 IDLE_SECONDS = float(os.environ.get("DATAFLOW_DUCKDB_IDLE_SECONDS", "0.5"))
+CHECKPOINT_WAL = os.environ.get("DATAFLOW_DUCKDB_CHECKPOINT", "256MB")  # write-ahead log size that checkpoints
 
 
 class EarlierWriteFailedError(RuntimeError):
@@ -88,6 +92,7 @@ class WarehouseWriter:
             try:
                 if conn is None:
                     conn = held.enter_context(connect(self.resource))
+                    conn.execute("SET checkpoint_threshold = ?", [CHECKPOINT_WAL])
                     self.connections_opened += 1
                 future.set_result(job(conn))
             except BaseException as error:  # noqa: BLE001 - handed to the submitter through the future

@@ -81,3 +81,18 @@ def test_threads_opening_connections_to_one_file_at_once(tmp_path: Path) -> None
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_a_commit_leaves_the_checkpoint_to_the_close(tmp_path: Path) -> None:
+    """DuckDB checkpoints inside a commit once its write-ahead log passes 16 MB; the writer leaves that to the
+    close (idle, or the segment's end), so the step after a large write does not wait for the checkpoint."""
+    path = tmp_path / "w.duckdb"
+    wal = Path(str(path) + ".wal")
+    with WarehouseWriter(DuckDBResource(database=str(path)), idle_seconds=60) as writer:
+        writer.call(lambda conn: conn.execute("CREATE TABLE t (s VARCHAR)"))
+        insert = "INSERT INTO t SELECT repeat(i::VARCHAR, 400) FROM range(12000) r(i)"  # ~20 MB into the log
+        for _ in range(3):  # one transaction each
+            writer.call(lambda conn: conn.execute(insert))
+        assert wal.exists() and wal.stat().st_size > 3 * (16 << 20)  # no commit checkpointed the log away
+    assert not wal.exists() or wal.stat().st_size == 0  # the close did
+    assert rows(path, "SELECT count(*) FROM t") == [(36000,)]
