@@ -133,8 +133,9 @@ class RawNode(AssetNode):
         if batch.replaced_lines:
             run.context.log.warning(f"{path}: invalid UTF-8 replaced with U+FFFD on lines {batch.replaced_lines[:20]}")
         write_id, stats = uuid.uuid4().hex, {"input_rows": batch.rows.num_rows}
+        database = getattr(run.context.resources, WAREHOUSE_KEY).database
         job = run.writer.submit(lambda conn: write_step_output(conn, spec.name, "raw", partition, batch.rows, None,
-                                                               stats, write_id=write_id))
+                                                               stats, write_id=write_id, database=database))
         builder = ProfileBuilder(length_columns=length_columns(spec))
         for table in batch.rows.tables():
             builder.add(table)
@@ -234,7 +235,7 @@ class StepNode(AssetNode):
             write_step_output(conn, spec.name, step.name, partition, out.kept, out.dropped, stats,
                               view_of=upstream if self.drops_only else None, read_from=(upstream, step_input.write_id),
                               side_tables=out.side_tables, patch_of=upstream if self.patch_columns else None,
-                              changes=out.changes, write_id=write_id)
+                              changes=out.changes, write_id=write_id, database=warehouse.database)
             return index_consistency(conn, spec.name, step.name, partition) if stateful else {}
 
         job = run.writer.submit(write)

@@ -82,7 +82,7 @@ def _database_path(conn: duckdb.DuckDBPyConnection) -> str:
 
 
 def _current_write_id(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str, partition: str) -> str | None:
-    conn.execute(STATS_DDL)
+    """The write id recorded for a step's partition (the stats table must exist: ``STATS_DDL``)."""
     rows = conn.execute(
         f"SELECT write_id FROM {STATS_TABLE} WHERE pipeline = ? AND step = ? AND _partition = ?",
         [pipeline, step, partition],
@@ -92,8 +92,9 @@ def _current_write_id(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str,
 
 def _relation_kind(conn: duckdb.DuckDBPyConnection, pipeline: str, name: str) -> str | None:
     rows = conn.execute(
-        "SELECT table_type FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [pipeline, name],
+        "SELECT 'BASE TABLE' FROM duckdb_tables() WHERE schema_name = $s AND table_name = $n "
+        "UNION ALL SELECT 'VIEW' FROM duckdb_views() WHERE schema_name = $s AND view_name = $n",
+        {"s": pipeline, "n": name},
     ).fetchall()
     return rows[0][0] if rows else None
 
@@ -140,6 +141,7 @@ def write_step_output(
     patch_of: str | None = None,
     changes: Rows | None = None,
     write_id: str | None = None,
+    database: str | None = None,
 ) -> str:
     """Write a step's output for one partition in one transaction; returns the write id (``write_id``, or a new
     one: a caller that hands the rows on before the write commits names the id its next step will check).
@@ -150,8 +152,9 @@ def write_step_output(
     With ``read_from`` = (upstream step, write id of the input), the write is refused (``StaleInputError``,
     nothing stored) when that upstream partition was rewritten since it was read. ``side_tables`` (e.g. a
     dedup step's index) are replaced for the partition in the same transaction, as ``<step>__<name>``.
+    ``database``: the DuckDB file ``conn`` is open on, when the caller knows it (saves a lookup).
     """
-    database = _database_path(conn)
+    database = os.path.realpath(database) if database else _database_path(conn)
     write_id = write_id or uuid.uuid4().hex
     side = dict(side_tables or {})
     if "dropped" in side:
@@ -166,10 +169,10 @@ def write_step_output(
     for name, rows in side.items():
         incoming |= _incoming(f"__side_{name}", rows)
     with registered(conn, incoming), transaction(conn):
+        conn.execute(STATS_DDL)
         if read_from is not None and _current_write_id(conn, pipeline, read_from[0], partition) != read_from[1]:
             raise StaleInputError(f"{pipeline}.{read_from[0]} partition {partition!r} was rewritten while "
                                   f"{step} ran on it; materialize {step} again")
-        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(pipeline)}")
         if view_of is not None:
             if dropped is None:
                 raise ValueError(f"{pipeline}.{step}: a view-backed filter step needs its dropped rows")
@@ -187,7 +190,6 @@ def write_step_output(
         for name in side:
             replace_in_open_transaction(conn, pipeline, f"{step}__{name}", partition, f"__side_{name}",
                                         f"__side_{name}_shape")
-        conn.execute(STATS_DDL)
         conn.execute(f"DELETE FROM {STATS_TABLE} WHERE pipeline = ? AND step = ? AND _partition = ?",
                      [pipeline, step, partition])
         drop_counts = dict(stats.get("drop_counts", {}))
@@ -227,6 +229,7 @@ def _read_rows(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str, partit
 
 def read_step_input(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str, partition: str) -> StepInput:
     """One partition of a step's output, with its write id: the hand-off when still current, else DuckDB."""
+    conn.execute(STATS_DDL)
     with transaction(conn):  # rows and write id from one snapshot
         write_id = _current_write_id(conn, pipeline, step, partition)
         cached = _HANDOFF.get((_database_path(conn), pipeline, step, partition))
