@@ -98,7 +98,7 @@ def global_run(table: pa.Table, operator: object, parts: int = 4, embed: object 
 
     from operators.base import OperatorContext
     from resources.step_index import StepIndex
-    from resources.step_store import write_step_output
+    from resources.step_writes import write_step_output
     from resources.warehouse import connect
 
     names = [f"part{i}" for i in range(parts)]

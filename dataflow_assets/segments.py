@@ -25,12 +25,12 @@ from dataflow_assets.asset_nodes import (
     NodeRun,
     PendingAsset,
     RawNode,
-    StepNode,
 )
 from dataflow_assets.checks import check_specs
 from dataflow_assets.export_node import ExportNode
 from dataflow_assets.services import resource_keys
 from dataflow_assets.spec import PipelineSpec
+from dataflow_assets.step_node import StepNode
 from resources.step_store import StepInput
 from resources.warehouse_writer import WarehouseWriter
 

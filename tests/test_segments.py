@@ -161,3 +161,32 @@ def test_rule_filters_answer_as_one_chain_and_a_fault_in_it_fails_its_own_step(p
     with duckdb.connect(str(project.root / "warehouse.duckdb"), read_only=True) as conn:
         assert conn.sql("SELECT count(*) FROM chained.long_enough").fetchall() == [(3,)]  # written...
         assert conn.sql("SELECT text FROM chained.punctuated ORDER BY _row_id").fetchall() == kept  # ...not later
+
+
+def test_a_failing_blocking_check_mid_chain_leaves_the_later_filters_unwritten(project: Project) -> None:
+    spec = parse_spec("""\
+name: guarded_chain
+raw:
+  columns: {text: string}
+steps:
+  - name: long_enough
+    op: WordNumberFilter
+    config: {min_words: 2}
+  - name: very_long
+    op: WordNumberFilter
+    config: {min_words: 1000}
+    checks:
+      - {check: non_empty, severity: ERROR}
+  - name: punctuated
+    op: NoPuncFilter
+""")
+    assert [node.name for node in filter_chains(pipeline_nodes(spec))["long_enough"]] == [
+        "long_enough", "very_long", "punctuated"]
+    project.add_raw(spec.name, "b.jsonl", ROWS)
+    result = project.materialize(spec, "b.jsonl")
+    assert not result.success
+    assert [e.asset_key.path[-1] for e in result.get_asset_materialization_events()] == [
+        "raw", "long_enough", "very_long"]
+    with duckdb.connect(str(project.root / "warehouse.duckdb"), read_only=True) as conn:
+        written = conn.sql("SELECT step FROM _dataflow.step_stats WHERE pipeline = 'guarded_chain' ORDER BY step")
+        assert written.fetchall() == [("long_enough",), ("raw",), ("very_long",)]  # punctuated: not written

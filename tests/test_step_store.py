@@ -9,7 +9,8 @@ import pyarrow as pa
 import pytest
 
 from dataflow_assets.step_run import changed_rows
-from resources.step_store import StaleInputError, handed_off, read_step_input, step_stats, write_step_output
+from resources.step_store import StaleInputError, handed_off, read_step_input, step_stats
+from resources.step_writes import write_step_output
 from resources.warehouse import read_partition
 
 

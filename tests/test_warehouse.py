@@ -8,7 +8,8 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from resources.step_store import step_stats, write_step_output
+from resources.step_store import step_stats
+from resources.step_writes import write_step_output
 from resources.warehouse import read_partition
 
 

@@ -1,0 +1,208 @@
+"""Writing step outputs: one transaction per write, in the storage shape of the step (see ``step_store``).
+
+A step's output is stored as one of three shapes: its kept rows (a table, ``<step>``, plus ``<step>__dropped``
+for a filter that adds columns); only its drop list (``<step>__dropped``, the step a view ``upstream ANTI JOIN
+drops``); only the rows an in-place refiner changed (``<step>__changes``, the step a patch view over
+``upstream``). Consecutive steps may be written in one transaction (``write_step_outputs``: a filter chain).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from resources.row_chunks import batch_reader, unified_schema
+from resources.step_store import (
+    STATS_DDL,
+    STATS_TABLE,
+    SYSTEM,
+    Rows,
+    StaleInputError,
+    current_write_id,
+    database_path,
+    hand_off,
+)
+from resources.warehouse import quote, registered, replace_in_open_transaction, table_name, transaction
+
+
+def _incoming(name: str, rows: Rows) -> dict[str, pa.Table | pa.RecordBatchReader]:
+    """Relations to register for one input of a write: the rows (a stream for chunks) and an empty shape."""
+    if isinstance(rows, pa.Table):
+        return {name: rows, name + "_shape": rows.schema.empty_table()}
+    schema = unified_schema(chunk.schema for chunk in rows.chunks) or pa.schema([])
+    return {name: batch_reader(rows.tables(), schema), name + "_shape": schema.empty_table()}
+
+
+def _relation_kind(conn: duckdb.DuckDBPyConnection, pipeline: str, name: str) -> str | None:
+    rows = conn.execute(
+        "SELECT 'BASE TABLE' FROM duckdb_tables() WHERE schema_name = $s AND table_name = $n "
+        "UNION ALL SELECT 'VIEW' FROM duckdb_views() WHERE schema_name = $s AND view_name = $n",
+        {"s": pipeline, "n": name},
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _ensure_filter_view(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str, upstream: str) -> None:
+    if _relation_kind(conn, pipeline, step) == "BASE TABLE":  # the step was a copying step before
+        conn.execute(f"DROP TABLE {table_name(pipeline, step)}")
+    conn.execute(
+        f"CREATE OR REPLACE VIEW {table_name(pipeline, step)} AS SELECT u.* FROM {table_name(pipeline, upstream)} u "
+        f"ANTI JOIN {table_name(pipeline, step + '__dropped')} d USING (_partition, _row_id)"
+    )
+
+
+def _ensure_patch_view(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str, upstream: str) -> None:
+    if _relation_kind(conn, pipeline, step) == "BASE TABLE":  # the step was a copying step before
+        conn.execute(f"DROP TABLE {table_name(pipeline, step)}")
+    changes = table_name(pipeline, step + "__changes")
+    columns = [row[0] for row in conn.execute(f"DESCRIBE {changes}").fetchall() if row[0] not in SYSTEM]
+    patched = ", ".join(f"CASE WHEN c._row_id IS NULL THEN u.{quote(name)} ELSE c.{quote(name)} END AS {quote(name)}"
+                        for name in columns)
+    conn.execute(
+        f"CREATE OR REPLACE VIEW {table_name(pipeline, step)} AS SELECT u.* REPLACE ({patched}) "
+        f"FROM {table_name(pipeline, upstream)} u LEFT JOIN {changes} c "
+        "ON u._partition = c._partition AND u._row_id = c._row_id"
+    )
+
+
+def _ensure_table_slot(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str) -> None:
+    if _relation_kind(conn, pipeline, step) == "VIEW":  # the step was a view-backed filter before
+        conn.execute(f"DROP VIEW {table_name(pipeline, step)}")
+
+
+@dataclass(frozen=True)
+class StepWrite:
+    """One step's output for a partition, as ``write_step_output`` stores it (see there for the fields)."""
+
+    step: str
+    kept: Rows
+    dropped: Rows | None
+    stats: Mapping[str, Any]
+    view_of: str | None = None
+    side_tables: Mapping[str, Rows] | None = None
+    patch_of: str | None = None
+    changes: Rows | None = None
+    write_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def incoming(self, pipeline: str, prefix: str = "__") -> dict[str, pa.Table | pa.RecordBatchReader]:
+        """The relations the write registers, named ``<prefix>kept`` etc. (checked: the write is one of the
+        three storage shapes)."""
+        where = f"{pipeline}.{self.step}"
+        if "dropped" in (self.side_tables or {}):
+            raise ValueError(f"{where}: a side table may not be named 'dropped'")
+        if self.view_of is not None and self.patch_of is not None:
+            raise ValueError(f"{where}: a step is a filter view or a patch view, not both")
+        if self.patch_of is not None and self.changes is None:
+            raise ValueError(f"{where}: a patch-view step needs its changed rows")
+        if self.view_of is not None and self.dropped is None:
+            raise ValueError(f"{where}: a view-backed filter step needs its dropped rows")
+        incoming = _incoming(prefix + "kept", self.kept) if self.view_of is None and self.patch_of is None else {}
+        incoming |= _incoming(prefix + "changes", self.changes) if self.changes is not None and self.patch_of else {}
+        incoming |= _incoming(prefix + "dropped", self.dropped) if self.dropped is not None else {}
+        for name, rows in (self.side_tables or {}).items():
+            incoming |= _incoming(f"{prefix}side_{name}", rows)
+        return incoming
+
+
+def write_step_output(
+    conn: duckdb.DuckDBPyConnection,
+    pipeline: str,
+    step: str,
+    partition: str,
+    kept: Rows,
+    dropped: Rows | None,
+    stats: Mapping[str, Any],
+    view_of: str | None = None,
+    read_from: tuple[str, str | None] | None = None,
+    side_tables: Mapping[str, Rows] | None = None,
+    patch_of: str | None = None,
+    changes: Rows | None = None,
+    write_id: str | None = None,
+    database: str | None = None,
+) -> str:
+    """Write a step's output for one partition in one transaction; returns the write id (``write_id``, or a new
+    one: a caller that hands the rows on before the write commits names the id its next step will check).
+
+    With ``view_of`` (pure filters) only the dropped rows are stored and the step is a view over ``view_of``.
+    With ``patch_of`` (in-place refiners) only the ``changes`` (``_row_id`` + rewritten columns of the rows that
+    changed) are stored, as ``<step>__changes``, and the step is a view: ``patch_of`` with those rows patched.
+    With ``read_from`` = (upstream step, write id of the input), the write is refused (``StaleInputError``,
+    nothing stored) when that upstream partition was rewritten since it was read. ``side_tables`` (e.g. a
+    dedup step's index) are replaced for the partition in the same transaction, as ``<step>__<name>``.
+    ``database``: the DuckDB file ``conn`` is open on, when the caller knows it (saves a lookup).
+    """
+    write = StepWrite(step, kept, dropped, stats, view_of, side_tables, patch_of, changes,
+                      write_id or uuid.uuid4().hex)
+    write_step_outputs(conn, pipeline, partition, [write], read_from, database)
+    return write.write_id
+
+
+def write_step_outputs(
+    conn: duckdb.DuckDBPyConnection, pipeline: str, partition: str, writes: Sequence[StepWrite],
+    read_from: tuple[str, str | None] | None = None, database: str | None = None,
+) -> None:
+    """Consecutive steps' outputs for one partition (each step's input is the one before it) in one transaction.
+
+    A filter chain's drop lists commit together: one transaction instead of one per step. ``read_from`` checks
+    the first step's input, as in ``write_step_output``; all or none of the writes are stored.
+    """
+    database = os.path.realpath(database) if database else database_path(conn)
+    prefixes = [f"__w{position}_" for position in range(len(writes))]
+    incoming = {name: rows for write, prefix in zip(writes, prefixes, strict=True)
+                for name, rows in write.incoming(pipeline, prefix).items()}
+    with registered(conn, incoming), transaction(conn):
+        conn.execute(STATS_DDL)
+        if read_from is not None and current_write_id(conn, pipeline, read_from[0], partition) != read_from[1]:
+            step = writes[0].step
+            raise StaleInputError(f"{pipeline}.{read_from[0]} partition {partition!r} was rewritten while "
+                                  f"{step} ran on it; materialize {step} again")
+        for write, prefix in zip(writes, prefixes, strict=True):
+            _store(conn, pipeline, partition, write, prefix)
+        _record_stats(conn, pipeline, partition, writes)
+    hand_off(database, pipeline, writes[-1].step, partition, writes[-1].write_id, writes[-1].kept)
+
+
+def _store(conn: duckdb.DuckDBPyConnection, pipeline: str, partition: str, write: StepWrite, prefix: str) -> None:
+    """One step's tables for the partition from its relations registered as ``<prefix>...`` (in the caller's
+    transaction)."""
+    step = write.step
+
+    def replace(table: str, relation: str) -> None:
+        replace_in_open_transaction(conn, pipeline, table, partition, prefix + relation, f"{prefix}{relation}_shape")
+
+    if write.view_of is not None:
+        replace(f"{step}__dropped", "dropped")
+        _ensure_filter_view(conn, pipeline, step, write.view_of)
+    elif write.patch_of is not None:
+        replace(f"{step}__changes", "changes")
+        _ensure_patch_view(conn, pipeline, step, write.patch_of)
+    else:
+        _ensure_table_slot(conn, pipeline, step)
+        replace(step, "kept")
+        if write.dropped is not None:
+            replace(f"{step}__dropped", "dropped")
+    for name in write.side_tables or {}:
+        replace(f"{step}__{name}", f"side_{name}")
+
+
+def _record_stats(conn: duckdb.DuckDBPyConnection, pipeline: str, partition: str, writes: Sequence[StepWrite]) -> None:
+    """Replace the steps' rows of ``_dataflow.step_stats`` for the partition (one delete, one insert)."""
+    steps = [write.step for write in writes]
+    conn.execute(f"DELETE FROM {STATS_TABLE} WHERE pipeline = ? AND _partition = ? AND list_contains(?, step)",
+                 [pipeline, partition, steps])
+    values, now = [], datetime.now(UTC)
+    for write in writes:
+        drop_counts = dict(write.stats.get("drop_counts", {}))
+        values += [pipeline, write.step, partition, write.stats.get("input_rows"), write.kept.num_rows,
+                   sum(drop_counts.values()), json.dumps(drop_counts), json.dumps(dict(write.stats.get("metrics", {}))),
+                   now, write.write_id]
+    rows = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(writes))
+    conn.execute(f"INSERT INTO {STATS_TABLE} VALUES {rows}", values)
