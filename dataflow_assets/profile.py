@@ -25,6 +25,15 @@ def blank_count(values: pa.ChunkedArray | pa.Array) -> int:
     return values.null_count
 
 
+def blank_rows(values: pa.ChunkedArray) -> np.ndarray:
+    """Per row, whether ``blank_count`` counts it (for many selections of one table: count ``mask[rows]``)."""
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(values), ""), True)
+    else:
+        blank = pc.is_null(values)
+    return np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
+
+
 @dataclass
 class OutputProfile:
     """A step output's row count, schema, first rows, blank counts and histogram series."""
@@ -55,20 +64,29 @@ class ProfileBuilder:
 
     def add(self, table: pa.Table) -> None:
         """Account for the next chunk of the output."""
-        self._add(table.schema, table.num_rows, table, table)
+        self._add(table.schema, table.num_rows, table, table, {})
 
-    def add_rows(self, base: pa.Table, positions: np.ndarray | None) -> None:
+    def add_rows(self, base: pa.Table, positions: np.ndarray | None,
+                 row_blanks: dict[str, np.ndarray] | None = None) -> None:
         """Account for the rows at ``positions`` of ``base`` (all of them when None) as the next chunk, copying
-        only the first rows and the columns the profile measures."""
-        if positions is None:
+        only the first rows and the columns the profile measures. ``row_blanks``: ``blank_rows`` of columns of
+        ``base``, computed once for several selections of it (a filter chain), so those are not copied."""
+        row_blanks = {name: mask for name, mask in (row_blanks or {}).items() if name in self.blank_columns}
+        if positions is None and not row_blanks:
             self.add(base)
             return
-        measured = {*self.blank_columns, *self.numeric_columns, *self.length_columns}
-        rows = pa.array(positions, pa.int64())
-        self._add(base.schema, len(positions), base.take(rows[:PREVIEW_ROWS]),
-                  base.select([name for name in base.column_names if name in measured]).take(rows))
+        blanks = {name: int(mask.sum() if positions is None else mask[positions].sum())
+                  for name, mask in row_blanks.items()}
+        measured = {*self.blank_columns, *self.numeric_columns, *self.length_columns} - set(blanks)
+        selected = base.select([name for name in base.column_names if name in measured])
+        if positions is None:
+            self._add(base.schema, base.num_rows, base, selected, blanks)
+            return
+        measured_rows = selected.take(pa.array(positions, pa.int64())) if selected.num_columns else selected
+        self._add(base.schema, len(positions), _first_rows(base, positions), measured_rows, blanks)
 
-    def _add(self, schema: pa.Schema, num_rows: int, head: pa.Table, measured: pa.Table) -> None:
+    def _add(self, schema: pa.Schema, num_rows: int, head: pa.Table, measured: pa.Table,
+             blanks: dict[str, int]) -> None:
         profile = self.profile
         if not self._seen:
             profile.schema, self._seen = schema, True
@@ -82,8 +100,9 @@ class ProfileBuilder:
             self._heads.append(head.slice(0, PREVIEW_ROWS - held))
         profile.num_rows += num_rows
         for name in self.blank_columns:
-            if name in measured.column_names:
-                profile.blanks[name] = profile.blanks.get(name, 0) + blank_count(measured.column(name))
+            if name in blanks or name in measured.column_names:
+                found = blanks[name] if name in blanks else blank_count(measured.column(name))
+                profile.blanks[name] = profile.blanks.get(name, 0) + found
         found = column_series(measured, self.numeric_columns) | text_lengths(measured, self.length_columns)
         for label, values in found.items():
             self._series.setdefault(label, []).append(values)
@@ -97,6 +116,13 @@ class ProfileBuilder:
             self.profile.head = self.profile.schema.empty_table()
         self.profile.series = {label: np.concatenate(parts) for label, parts in self._series.items()}
         return self.profile
+
+
+def _first_rows(base: pa.Table, positions: np.ndarray) -> pa.Table:
+    """The rows at the first ``PREVIEW_ROWS`` (sorted) positions, as slices: Arrow's ``take`` would first join
+    a many-chunk column whole."""
+    rows = [base.slice(int(position), 1) for position in positions[:PREVIEW_ROWS]]
+    return pa.concat_tables(rows) if rows else base.schema.empty_table()
 
 
 def profile_of(table: pa.Table, blank_columns: Iterable[str] = (), numeric_columns: Iterable[str] = (),

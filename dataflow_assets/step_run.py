@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dataflow_assets.profile import OutputProfile, ProfileBuilder
+from dataflow_assets.profile import OutputProfile, ProfileBuilder, blank_rows
 from operators.base import Filter, Operator, OperatorContext, OperatorResult, dropped_rows
 from resources.row_chunks import Chunk, RowChunks, SpillFile
 
@@ -167,6 +167,8 @@ def filter_chain(
             base, selection = base.take(pa.array(selection, pa.int64())), None
             chunk = Chunk(file=SpillFile(base)) if chunk.file is not None else Chunk(table=base)
         verdicts = first.joint_verdicts([op for op, _, _ in steps[1:]], base, steps[0][1])
+        measured = {name for _, _, profile in steps for name in profile.blank_columns} & set(base.column_names)
+        row_blanks = {name: blank_rows(base.column(name)) for name in measured} if len(steps) > 1 else {}
         for (_, _, profile), output, (keep, reason) in zip(steps, outputs, verdicts, strict=True):
             if selection is not None:
                 selected = np.zeros(base.num_rows, dtype=bool)
@@ -179,7 +181,7 @@ def filter_chain(
             output.counts.update(reasons)
             selection = np.flatnonzero(keep) if drop.any() or selection is not None else None
             output.kept.chunks.append(Chunk(table=chunk.table, file=chunk.file, rows=selection))
-            profile.add_rows(base, selection)
+            profile.add_rows(base, selection, row_blanks)
     return [StepOutput(output.kept, output.dropped, None, {}, dict(output.counts), {}, profile.build(), input_rows)
             for output, (_, _, profile), input_rows in zip(
                 outputs, steps, [rows.num_rows, *(output.kept.num_rows for output in outputs[:-1])], strict=True)]

@@ -13,7 +13,7 @@ from dataflow_assets.raw_reader import read_raw
 from dataflow_assets.spec_loader import load_spec
 from operators.base import OperatorContext
 from operators.registry import get_operator
-from resources.row_chunks import RowChunks
+from resources.row_chunks import Chunk, RowChunks
 from tests.conftest import SAMPLES
 
 SPEC = load_spec(BUILTIN_SPECS_DIR / "text_pretrain_filter.yaml")
@@ -77,4 +77,13 @@ def test_a_chain_answers_as_its_filters_one_after_another(
         assert out.dropped is not None and out.dropped.to_table().equals(dropped), step.name
         assert out.drop_counts == counts and out.input_rows == input_rows, step.name
         assert out.profile.num_rows == kept.num_rows and out.profile.head.equals(kept.slice(0, 5)), step.name
+        blank = int(np.sum([not (text or "").strip() for text in kept.column("text").to_pylist()]))
+        assert out.profile.blanks.get("text", 0) == blank, step.name  # counted on the chain's shared blank mask
         input_rows = kept.num_rows
+
+
+def test_a_chunk_reads_its_selected_rows_in_their_order() -> None:
+    table = pa.table({"i": pa.chunked_array([[0, 1], [2, 3, 4]])})
+    for rows in ([1, 3, 4], [4, 0, 2], [2], []):
+        chunk = Chunk(table=table, rows=np.array(rows, dtype=np.int64))
+        assert chunk.read().column("i").to_pylist() == rows
