@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from dataflow_assets.profile import OutputProfile, ProfileBuilder, blank_rows
 from operators.base import Filter, Operator, OperatorContext, OperatorResult, dropped_rows
-from resources.row_chunks import Chunk, RowChunks, SpillFile
+from resources.row_chunks import Chunk, RowChunks, SpillFile, select_rows
 
 COMPACT_BELOW = float(os.environ.get("DATAFLOW_COMPACT_BELOW", "0.9"))  # selection density that triggers a copy
 
@@ -164,7 +164,7 @@ def filter_chain(
     for chunk in rows.chunks:
         base, selection = chunk.base(), chunk.rows
         if selection is not None and len(selection) < COMPACT_BELOW * base.num_rows:  # mostly dropped: copy out
-            base, selection = base.take(pa.array(selection, pa.int64())), None
+            base, selection = select_rows(base, selection), None
             chunk = Chunk(file=SpillFile(base)) if chunk.file is not None else Chunk(table=base)
         verdicts = first.joint_verdicts([op for op, _, _ in steps[1:]], base, steps[0][1])
         measured = {name for _, _, profile in steps for name in profile.blank_columns} & set(base.column_names)

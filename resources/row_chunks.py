@@ -102,11 +102,11 @@ class Chunk:
         """The chunk's rows as a table."""
         table = self.base()
         if self.rows is not None:
-            table = _select_rows(table, self.rows)
+            table = select_rows(table, self.rows)
         return table.select(columns) if columns is not None else table
 
 
-def _select_rows(table: pa.Table, rows: np.ndarray) -> pa.Table:
+def select_rows(table: pa.Table, rows: np.ndarray) -> pa.Table:
     """The rows at ``rows`` of ``table``: a filter when they are increasing (Arrow filters chunk by chunk, where
     ``take`` first joins each many-chunk column whole), else a take."""
     if len(rows) > 1 and not bool(np.all(rows[1:] > rows[:-1])):
@@ -161,7 +161,7 @@ class RowChunks:
         for chunk, rows in zip(self.chunks, rows_per_chunk, strict=True):
             rows = np.asarray(rows, dtype=np.int64)
             if chunk.table is not None and chunk.rows is None:
-                selected.append(Chunk(table=chunk.table.take(pa.array(rows, pa.int64()))))
+                selected.append(Chunk(table=select_rows(chunk.table, rows)))
             else:
                 base = chunk.rows[rows] if chunk.rows is not None else rows
                 selected.append(Chunk(table=chunk.table, file=chunk.file, rows=base))
