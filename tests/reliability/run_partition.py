@@ -17,7 +17,7 @@ from pathlib import Path
 from dagster import DagsterInstance, ExecuteInProcessResult
 from dagster_duckdb import DuckDBResource
 
-import resources.step_store as step_store
+import resources.step_writes as step_writes
 from dataflow_assets.factory import partitions_name
 from dataflow_assets.project import build_definitions
 from dataflow_assets.runner import failure_messages
@@ -28,7 +28,7 @@ from tests.reliability.harness import PIPELINE, Deployment
 
 def hang_inside_write_of(step: str, marker: Path) -> None:
     """Fault injection: the real write of ``step`` runs, then the process hangs before the commit."""
-    real = step_store.replace_in_open_transaction
+    real = step_writes.replace_in_open_transaction
 
     def replace_then_hang(conn, pipeline: str, table: str, partition: str, incoming: str,  # noqa: ANN001
                           shape: str | None = None) -> None:
@@ -37,7 +37,7 @@ def hang_inside_write_of(step: str, marker: Path) -> None:
             marker.write_text(table)
             time.sleep(600)
 
-    step_store.replace_in_open_transaction = replace_then_hang
+    step_writes.replace_in_open_transaction = replace_then_hang
 
 
 def materialize_partition(root: Path, partition: str) -> ExecuteInProcessResult:
