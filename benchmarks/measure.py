@@ -13,10 +13,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+
 from benchmarks.process_memory import memory_mb
 from dataflow_assets.raw_reader import read_raw
 from dataflow_assets.spec_loader import load_spec
-from operators.base import OperatorContext
+from operators.base import Filter, OperatorContext
 from operators.registry import get_operator
 
 SPEC_PATH = Path(__file__).resolve().parents[1] / "dataflow_assets" / "pipelines" / "text_pretrain_filter.yaml"
@@ -46,13 +49,25 @@ def run_operators(corpus: Path) -> dict:
 
 
 def run_chain(corpus: Path) -> dict:
-    """Parse the raw file and run every step in memory."""
+    """Parse the raw file and run every step in memory; consecutive filters that join answer together
+    (``Filter.joint_verdicts``), as the pipeline's filter chains do."""
     spec = load_spec(SPEC_PATH)
     start = time.perf_counter()
     table = read_raw(corpus, spec.raw).table
     rows = table.num_rows
-    for step in spec.steps:
-        table = get_operator(step.op)(step.config, step.inputs, step.outputs).run(table, OperatorContext()).table
+    operators = [get_operator(step.op)(step.config, step.inputs, step.outputs) for step in spec.steps]
+    position = 0
+    while position < len(operators):
+        first, joined = operators[position], []
+        while (isinstance(first, Filter) and position + len(joined) + 1 < len(operators)
+               and first.joins(operators[position + len(joined) + 1])):
+            joined.append(operators[position + len(joined) + 1])
+        if joined:
+            keep = np.logical_and.reduce([kept for kept, _ in first.joint_verdicts(joined, table, OperatorContext())])
+            table = table.filter(pa.array(keep))
+        else:
+            table = first.run(table, OperatorContext()).table
+        position += len(joined) + 1
     seconds = time.perf_counter() - start
     return {"rows_per_s": rows / seconds, "seconds": seconds, "exported_rows": table.num_rows,
             "peak_rss_mb": peak_rss_mb()}
