@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dataflow_assets.spec import PipelineSpec
+from operators.parallel import parallel_map
 from resources.row_chunks import RowChunks, batch_reader, unified_schema
 
 
@@ -105,12 +106,15 @@ def write_export(
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = rows if isinstance(rows, RowChunks) else RowChunks.of(rows)
     paths: dict[str, Path] = {}
+    writers: list[Callable[[], None]] = []
     if "jsonl" in spec.export.formats:
         paths["jsonl"] = export_path(out_dir, partition, "jsonl")
-        write_jsonl(_export_reader(rows, spec), paths["jsonl"])
+        writers.append(lambda: write_jsonl(_export_reader(rows, spec), paths["jsonl"]))
     if "parquet" in spec.export.formats:
         paths["parquet"] = export_path(out_dir, partition, "parquet")
-        _atomic_write(paths["parquet"], lambda tmp: _write_parquet(_export_reader(rows, spec), tmp))
+        writers.append(lambda: _atomic_write(paths["parquet"], lambda tmp: _write_parquet(_export_reader(rows, spec),
+                                                                                          tmp)))
+    parallel_map(lambda write: write(), writers)  # the formats are written side by side
     paths["card"] = export_path(out_dir, partition, "card.md")
     card = dataset_card(spec, partition, rows.num_rows, stats)
     _atomic_write(paths["card"], lambda tmp: tmp.write_text(card, encoding="utf-8"))
