@@ -111,15 +111,16 @@ def filter_chains(nodes: list[AssetNode]) -> dict[str, list[StepNode]]:
 def run_nodes(run: NodeRun, nodes: list[AssetNode]) -> Iterator[MaterializeResult]:
     """Compute each node, overlap its write with the next node's compute, report each once written.
 
-    A node whose output its filter chain computed already starts at once (it only queues its write), so the
-    writes of a chain queue up back to back while the assets before them are reported.
+    The nodes of a filter chain after its first were computed with it and only queue their (shared) write, so
+    they are reported after the next node that computes anything has started, while that write runs.
     """
     run.chains = filter_chains(nodes)
     handed: StepInput | None = None
     previous: AssetNode | None = None
     pending: list[PendingAsset] = []  # started, not reported yet, in chain order
-    for position, node in enumerate(nodes):
+    for node in nodes:
         step_input = handed if previous is not None and node.upstream == previous.name else None
+        computed_already = node.name in run.joined
         try:
             current, handed = node.start(run, step_input)
         except Exception:
@@ -132,7 +133,7 @@ def run_nodes(run: NodeRun, nodes: list[AssetNode]) -> Iterator[MaterializeResul
             for started in pending:
                 yield from finish(started)
             pending = []
-        elif position + 1 == len(nodes) or nodes[position + 1].name not in run.joined:
+        elif not computed_already:
             for started in pending[:-1]:
                 yield from finish(started)
             pending = pending[-1:]
