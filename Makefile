@@ -18,7 +18,7 @@ LLM_DEMO_FILE := sft_docs.jsonl
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc)
 
-.PHONY: venv demo test ui lint bench bench-llm test-vllm instance clean bench-dedup chromium bench-ui bench-large bench-dataflow-venv
+.PHONY: venv demo test ui lint bench bench-ab bench-llm test-vllm instance clean bench-dedup chromium bench-ui bench-large bench-dataflow-venv
 
 $(BIN)/dagster: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,9 @@ lint: venv
 
 bench: venv
 	$(BIN)/python -m benchmarks.run_all $(BENCH_EXTRA)
+
+bench-ab: venv  # the Dagster run of BASE (a commit) and of the working tree, alternating: make bench-ab BASE=<commit>
+	$(BIN)/python -m benchmarks.ab_commits $(BASE) $(BENCH_EXTRA)
 
 bench-large: venv
 	$(BIN)/python -m benchmarks.large_partition

@@ -1,0 +1,65 @@
+"""Compare the Dagster run of two commits on a noisy machine: alternating runs, medians (``make bench-ab``).
+
+    python -m benchmarks.ab_commits BASE [--runs 5] [--docs 100000] [--seed 0]
+
+This VM's timings drift by ±20% within minutes, so one run of each commit can show a change that is not there.
+Here the base commit (checked out in a temporary git worktree) and the working tree run one after the other,
+``--runs`` times each, each run in a fresh process (``benchmarks.measure dagster``), and the medians are printed
+as a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks.run_all import corpus_file
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def measure(tree: Path, corpus: Path) -> dict:
+    """One ``dataflow run`` of the 100k corpus with the code of ``tree``, in a fresh process."""
+    done = subprocess.run([sys.executable, "-m", "benchmarks.measure", "dagster", str(corpus)], cwd=tree,
+                          env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    """Alternate the two trees' runs and print the medians."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("base", help="commit to compare the working tree with")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    corpus = corpus_file(args.docs, args.seed)
+    with tempfile.TemporaryDirectory(prefix="bench-ab-") as tmp:
+        base = Path(tmp) / "base"
+        subprocess.run(["git", "worktree", "add", "--detach", str(base), args.base], cwd=ROOT, check=True,
+                       capture_output=True)
+        try:
+            runs: dict[str, list[dict]] = {"base": [], "now": []}
+            for _ in range(args.runs):
+                runs["base"].append(measure(base, corpus))
+                runs["now"].append(measure(ROOT, corpus))
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT, check=False)
+    commit = subprocess.run(["git", "rev-parse", "--short", args.base], cwd=ROOT, capture_output=True, text=True)
+    print("| code | runs (s) | median s | median rows/s | peak RSS |\n|---|---|---:|---:|---:|")
+    for name, label in (("base", f"`{commit.stdout.strip()}`"), ("now", "working tree")):
+        seconds = sorted(run["seconds"] for run in runs[name])
+        rows = args.docs / statistics.median(seconds)
+        peak = max(run["peak_rss_mb"] for run in runs[name])
+        print(f"| {label} | {', '.join(f'{s:.2f}' for s in seconds)} | {statistics.median(seconds):.2f} | "
+              f"{rows:,.0f} | {peak:,.0f} MB |")
+
+
+if __name__ == "__main__":
+    main()
