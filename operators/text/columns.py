@@ -55,3 +55,20 @@ def count_regex(text: TextColumn, pattern: str, ignore_case: bool = False) -> np
 def matches_regex(text: TextColumn, pattern: str, ignore_case: bool = False) -> np.ndarray:
     """Whether each row contains a match of a RE2 pattern."""
     return to_numpy(pc.match_substring_regex(filled(text), pattern, ignore_case=ignore_case)).astype(bool)
+
+
+def count_regex_in(text: TextColumn, pattern: str, rows: np.ndarray) -> np.ndarray:
+    """``count_regex`` evaluated on the rows flagged in ``rows`` only (0 elsewhere): for a pattern that can only
+    match in those rows (each row is matched on its own, so its count is the same)."""
+    counts = np.zeros(len(text), dtype=np.int64)
+    if rows.any():
+        counts[rows] = count_regex(filled(text).filter(pa.array(rows)), pattern)
+    return counts
+
+
+def matches_regex_in(text: TextColumn, pattern: str, rows: np.ndarray) -> np.ndarray:
+    """``matches_regex`` evaluated on the rows flagged in ``rows`` only (False elsewhere)."""
+    found = np.zeros(len(text), dtype=bool)
+    if rows.any():
+        found[rows] = matches_regex(filled(text).filter(pa.array(rows)), pattern)
+    return found

@@ -16,7 +16,7 @@ from pydantic import Field, field_validator
 
 from operators.base import OperatorConfig
 from operators.registry import register
-from operators.text.columns import char_lengths, count_regex, filled, matches_regex, to_numpy
+from operators.text.columns import char_lengths, count_regex, filled, matches_regex, matches_regex_in, to_numpy
 from operators.text.rule_filters_common import EMPTY, NON_WS, WS, Checks, RuleFilter, empty_rows
 from operators.text.rule_filters_scan import ByteScan
 
@@ -89,7 +89,8 @@ class HtmlEntityFilter(RuleFilter):
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
         # DataFlow also lists "&nbsp;" etc., but the bare "&nbsp" it lists covers those.
-        entity = matches_regex(text, f"[&＆](?:{_HTML_ENTITIES})")
+        candidates = ByteScan.of(text).rows_containing(b"&", "＆".encode())
+        entity = matches_regex_in(text, f"[&＆](?:{_HTML_ENTITIES})", candidates)
         return [(empty_rows(text), EMPTY), (entity, "html_entity")]
 
 

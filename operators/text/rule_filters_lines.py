@@ -10,7 +10,7 @@ from pydantic import Field
 
 from operators.base import OperatorConfig
 from operators.registry import register
-from operators.text.columns import count_regex
+from operators.text.columns import count_regex, count_regex_in
 from operators.text.rule_filters_common import EMPTY, WS_NO_NL, Checks, RuleFilter
 from operators.text.rule_filters_scan import ByteScan
 
@@ -41,7 +41,8 @@ class LineEndWithEllipsisFilter(RuleFilter):
     def checks(self, text: pa.ChunkedArray) -> Checks:
         scan = ByteScan.of(text)
         lines = content_lines(scan, ~scan.space)
-        ellipsis = count_regex(text, rf"(?:\.\.\.|…)[{WS_NO_NL}]*(?:\n|$)")
+        candidates = scan.rows_containing(b"...", "…".encode())
+        ellipsis = count_regex_in(text, rf"(?:\.\.\.|…)[{WS_NO_NL}]*(?:\n|$)", candidates)
         return [
             (lines == 0, EMPTY),
             (ellipsis / np.maximum(lines, 1) >= self.config.threshold, "ellipsis_line_ratio_above_max"),
@@ -64,7 +65,8 @@ class LineStartWithBulletpointFilter(RuleFilter):
         scan = ByteScan.of(text)
         lines = content_lines(scan, ~scan.space)
         # Whole-line matches: Arrow re-anchors "^" after each match, so "(?m)^" alone would overcount.
-        bullets = count_regex(text, rf"(?:^|\n)[{WS_NO_NL}]*[{_BULLETS}][^\n]*")
+        candidates = scan.rows_containing(*(bullet.encode() for bullet in _BULLETS))
+        bullets = count_regex_in(text, rf"(?:^|\n)[{WS_NO_NL}]*[{_BULLETS}][^\n]*", candidates)
         return [
             (lines == 0, EMPTY),
             (bullets / np.maximum(lines, 1) > self.config.threshold, "bullet_line_ratio_above_max"),

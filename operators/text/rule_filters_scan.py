@@ -211,6 +211,20 @@ class ByteScan:
         """Start and end (exclusive) byte of every token of the built-in tokenizer."""
         return self.token_starts, self.run_ends(~self.space, breaks=self._token_start_mask)
 
+    def rows_containing(self, *needles: bytes) -> np.ndarray:
+        """Per row, whether its bytes hold any of ``needles`` (a needle running into the next row also flags the
+        row it starts in: a superset, for skipping rows a pattern cannot match in)."""
+        data, found = self.data, []
+        for first in {needle[0] for needle in needles}:
+            starts = np.flatnonzero(data == first)
+            for needle in (needle for needle in needles if needle[0] == first):
+                at = starts[starts + len(needle) <= len(data)]
+                for k in range(1, len(needle)):
+                    at = at[data[at + k] == needle[k]]
+                found.append(at)
+        positions = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+        return self.per_row(positions) > 0
+
     def per_row(self, positions: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
         """Count sorted byte positions per row (only those flagged in ``where``, if given)."""
         if where is not None:

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from operators.base import OperatorConfig
 from operators.registry import register
-from operators.text.columns import char_lengths, count_regex
+from operators.text.columns import char_lengths, count_regex_in
 from operators.text.rule_filters_common import EMPTY, Checks, RuleFilter, empty_rows, python_lower
 from operators.text.rule_filters_scan import ByteScan
 from operators.text.rule_filters_vocab import distinct_share_at_most, english_stopwords, is_member
@@ -57,7 +57,7 @@ class SymbolWordRatioFilter(_WordFilter):
         change[1:] = (word[1:] != word[:-1]) | space[:-1]
         change[scan.row_starts] = True
         tokens = scan.per_row(np.flatnonzero(change & ~space))
-        symbols = count_regex(text, r"#|\.\.\.|…")
+        symbols = count_regex_in(text, r"#|\.\.\.|…", scan.rows_containing(b"#", b"...", "…".encode()))
         return [
             (tokens == 0, EMPTY),
             (symbols / np.maximum(tokens, 1) >= self.config.threshold, "symbol_word_ratio_above_max"),

@@ -88,3 +88,14 @@ def test_megabyte_of_lines():
     assert outcomes(LineEndWithEllipsisFilter(), [lines]) == ["ellipsis_line_ratio_above_max"]
     assert outcomes(LineStartWithBulletpointFilter(), [bullets, lines]) == ["bullet_line_ratio_above_max", None]
     assert outcomes(LineWithJavascriptFilter(), [lines, "javascript\n" * 100_000]) == [None, "javascript_lines"]
+
+
+def test_each_marker_alone_is_seen_though_rows_without_marker_bytes_are_skipped():
+    # The pattern only runs on rows holding one of its markers' bytes; each marker alone must still count.
+    ellipsis = LineEndWithEllipsisFilter()
+    assert outcomes(ellipsis, ["one…\ntwo…\nthree", "one...\ntwo...\nthree", "one\ntwo\nthree"]) == [
+        "ellipsis_line_ratio_above_max", "ellipsis_line_ratio_above_max", None]
+    bullets = LineStartWithBulletpointFilter()
+    marks = "\u2022\u2023\u25b6\u25c0\u25e6\u25a0\u25a1\u25aa\u25ab\u2013"
+    marked = ["\n".join(f"{mark} item {i}" for i in range(4)) for mark in marks]
+    assert outcomes(bullets, [*marked, "- item\n- item"]) == ["bullet_line_ratio_above_max"] * 10 + [None]

@@ -161,3 +161,37 @@ def test_span_any_gathers_or_reduces_alike():
     assert scan.span_any(scan.upper, starts, ends).tolist() == expected  # most bytes: reduceat
     few = np.arange(0, len(starts), 50)
     assert scan.span_any(scan.upper, starts[few], ends[few]).tolist() == [expected[i] for i in few]  # gather
+
+
+def test_rows_containing_flags_every_row_holding_a_needle() -> None:
+    texts = ["a...b", "no dots..", ".", "..", ".x", "#tag", None, "", "ok…", "• item", "plain"]
+    found = ByteScan(pa.chunked_array([texts], pa.string())).rows_containing(b"#", b"...", "…".encode())
+    expected = [any(needle in (text or "") for needle in ("#", "...", "…")) for text in texts]
+    assert all(flag for flag, want in zip(found, expected, strict=True) if want)
+    # "no dots..", ".", "..", ".x" run into each other: rows where a needle starts and runs on into the next row are
+    # flagged too (a superset, harmless); rows that do not touch such a run are exact
+    assert [i for i, flag in enumerate(found) if flag and not expected[i]] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_patterns_skipping_rows_without_their_bytes_count_as_on_all_rows(seed: int) -> None:
+    from operators.text.columns import count_regex, count_regex_in, matches_regex, matches_regex_in
+    from operators.text.rule_filters_common import WS_NO_NL
+
+    rng = random.Random(seed)
+    pieces = ["word", " ", "\n", "...", "…", "#", "&amp;", "&", "＆nbsp", "•", "–", "\t", ".", "..", "x…\n"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(400)]
+    text = pa.chunked_array([texts[:150], texts[150:]], pa.string())
+    scan = ByteScan(text)
+    bullets = "\u2022\u2023\u25b6\u25c0\u25e6\u25a0\u25a1\u25aa\u25ab\u2013"
+    counted = [
+        (rf"(?:\.\.\.|…)[{WS_NO_NL}]*(?:\n|$)", (b"...", "…".encode())),
+        (r"#|\.\.\.|…", (b"#", b"...", "…".encode())),
+        (rf"(?:^|\n)[{WS_NO_NL}]*[{bullets}][^\n]*", tuple(bullet.encode() for bullet in bullets)),
+    ]
+    for pattern, needles in counted:
+        assert np.array_equal(count_regex_in(text, pattern, scan.rows_containing(*needles)),
+                              count_regex(text, pattern)), pattern
+    entity = "[&＆](?:nbsp|amp)"
+    assert np.array_equal(matches_regex_in(text, entity, scan.rows_containing(b"&", "＆".encode())),
+                          matches_regex(text, entity))

@@ -231,3 +231,9 @@ def test_unicode_whitespace_separates_words(cls):
 def test_no_punc_marks_split_runs(mark):
     text = " ".join(["word"] * 60) + mark + " ".join(["word"] * 60)
     assert outcomes(NoPuncFilter(), [text, text.replace(mark, " ")]) == [None, "unpunctuated_words_above_max"]
+
+
+def test_symbol_word_ratio_sees_each_symbol_alone():
+    # The symbol pattern only runs on rows holding one of its symbols' bytes; each symbol alone must still count.
+    texts = ["wait… what… ok", "so... so... ok", "#a #b ok", "plain words only here"]
+    assert outcomes(SymbolWordRatioFilter(), texts) == ["symbol_word_ratio_above_max"] * 3 + [None]
