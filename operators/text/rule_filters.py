@@ -121,6 +121,7 @@ _SPECIAL = (
     r"u200e|&#247;|\? :|[�□]|\{/U\}"
     r"|U\+26[0-F][0-D]|U\+273[3-4]|U\+1F[3-6][0-4][0-F]|U\+1F6[8-F][0-F]"
 )
+_SPECIAL_MARKERS = tuple(marker.encode() for marker in ("u200e", "&#247;", "? :", "\ufffd", "\u25a1", "{/U}", "U+"))
 
 
 @register
@@ -131,7 +132,7 @@ class SpecialCharacterFilter(RuleFilter):
     description = "Drops texts with special-character garbage (U+FFFD, □, escaped code points like U+1F600)."
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
-        special = matches_regex(text, _SPECIAL)
+        special = matches_regex_in(text, _SPECIAL, ByteScan.of(text).rows_containing(*_SPECIAL_MARKERS))
         return [(empty_rows(text), EMPTY), (special, "special_character")]
 
 

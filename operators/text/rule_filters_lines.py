@@ -10,7 +10,7 @@ from pydantic import Field
 
 from operators.base import OperatorConfig
 from operators.registry import register
-from operators.text.columns import count_regex, count_regex_in
+from operators.text.columns import count_regex_in
 from operators.text.rule_filters_common import EMPTY, WS_NO_NL, Checks, RuleFilter
 from operators.text.rule_filters_scan import ByteScan
 
@@ -94,7 +94,7 @@ class LineWithJavascriptFilter(RuleFilter):
             (data - np.uint8(123)) < 4
         )
         lines = content_lines(scan, ~scan.space & ~punct)
-        javascript = count_regex(text, _JAVASCRIPT)
+        javascript = count_regex_in(text, _JAVASCRIPT, scan.rows_containing(b"j", b"J"))
         return [
             (lines == 0, EMPTY),
             ((lines > 3) & (lines - javascript < self.config.threshold), "javascript_lines"),

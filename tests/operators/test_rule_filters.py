@@ -220,3 +220,10 @@ def test_input_column_binding_and_chunked_input(cls):
     result = cls(inputs={"text": "body"}).run(table, OperatorContext())
     assert result.table["body"].to_pylist() == [GOOD, GOOD]
     assert result.drop_counts == {"empty_text": 2}
+
+
+def test_special_character_markers_each_alone():
+    # The pattern only runs on rows holding one of its markers' bytes; each marker alone must still match.
+    texts = ["why ? : this", "code U+2600 here", "U+2734 star", "U+1F680 rocket", "u200e", "&#247;", "{/U}",
+             "\ufffd", "\u25a1", "U+2700 is not listed", "plain"]
+    assert outcomes(SpecialCharacterFilter(), texts) == ["special_character"] * 9 + [None, None]

@@ -99,3 +99,9 @@ def test_each_marker_alone_is_seen_though_rows_without_marker_bytes_are_skipped(
     marks = "\u2022\u2023\u25b6\u25c0\u25e6\u25a0\u25a1\u25aa\u25ab\u2013"
     marked = ["\n".join(f"{mark} item {i}" for i in range(4)) for mark in marks]
     assert outcomes(bullets, [*marked, "- item\n- item"]) == ["bullet_line_ratio_above_max"] * 10 + [None]
+
+
+def test_javascript_lines_in_lower_and_upper_case():
+    for mention in ("enable javascript", "ENABLE JAVASCRIPT", "Enable JavaScript"):
+        text = "\n".join([mention] * 4 + ["other"])
+        assert outcomes(LineWithJavascriptFilter(), [text, "a\nb\nc\nd\ne"]) == ["javascript_lines", None], mention
