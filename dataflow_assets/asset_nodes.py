@@ -1,4 +1,5 @@
-"""The work behind each asset of a pipeline: the raw asset, one asset per step, the export asset.
+"""The work behind each asset of a pipeline: the node base, the raw asset (steps: ``step_node.py``, the export:
+``export_node.py``).
 
 A node computes its asset in the op's thread and queues its warehouse write on the op's ``WarehouseWriter``;
 ``start`` returns at once with the rows for the next node and a ``PendingAsset``, which waits for the write and

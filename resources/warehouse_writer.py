@@ -6,9 +6,9 @@ GIL released) writes. Jobs run strictly in submission order on one connection, s
 transaction, committed before the next starts; once a job fails, every later job is refused, so a write never
 lands on top of a failed one. The connection is kept between jobs that come in quick succession and closed
 after ``idle_seconds`` without work, so a long step (an LLM call, a large dedup) never holds the DuckDB file,
-which other processes (other runs, ``dataflow show``) must be able to open. A commit never runs DuckDB's
-checkpoint for a full write-ahead log (the next step would wait for it): the connection raises the log's limit to
-``DATAFLOW_DUCKDB_CHECKPOINT`` (default 256MB), and the checkpoint runs when it closes, mostly while a long step
+which other processes (other runs, ``dataflow show``) must be able to open. A commit runs DuckDB's checkpoint
+only once the write-ahead log passes ``DATAFLOW_DUCKDB_CHECKPOINT`` (default 256MB, DuckDB's own is 16 MB), since
+the next step would wait for it; otherwise the checkpoint runs when the connection closes, mostly while a long step
 computes.
 """
 
