@@ -169,17 +169,20 @@ def filter_chain(
         verdicts = first.joint_verdicts([op for op, _, _ in steps[1:]], base, steps[0][1])
         measured = {name for _, _, profile in steps for name in profile.blank_columns} & set(base.column_names)
         row_blanks = {name: blank_rows(base.column(name)) for name in measured} if len(steps) > 1 else {}
+        selected = None  # the rows still selected, as a mask of ``base`` (None: all of them)
+        if selection is not None:
+            selected = np.zeros(base.num_rows, dtype=bool)
+            selected[selection] = True
         for (_, _, profile), output, (keep, reason) in zip(steps, outputs, verdicts, strict=True):
-            if selection is not None:
-                selected = np.zeros(base.num_rows, dtype=bool)
-                selected[selection] = True
+            if selected is not None:
                 drop, keep = ~keep & selected, keep & selected
             else:
                 drop = ~keep
             table, reasons = dropped_rows(base, drop, reason)
             output.dropped.append(table, rows.spilled)
             output.counts.update(reasons)
-            selection = np.flatnonzero(keep) if drop.any() or selection is not None else None
+            if drop.any() or selected is not None:
+                selected, selection = keep, np.flatnonzero(keep)
             output.kept.chunks.append(Chunk(table=chunk.table, file=chunk.file, rows=selection))
             profile.add_rows(base, selection, row_blanks)
     return [StepOutput(output.kept, output.dropped, None, {}, dict(output.counts), {}, profile.build(), input_rows)
