@@ -20,12 +20,10 @@ from dataflow_assets.metadata import PREVIEW_ROWS
 
 def blank_count(values: pa.ChunkedArray | pa.Array) -> int:
     """Nulls, plus empty or whitespace-only strings for string columns."""
-    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-        return int(pc.sum(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(values), ""), True)).as_py() or 0)
-    return values.null_count
+    return int(blank_rows(values).sum())
 
 
-def blank_rows(values: pa.ChunkedArray) -> np.ndarray:
+def blank_rows(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """Per row, whether ``blank_count`` counts it (for many selections of one table: count ``mask[rows]``)."""
     if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
         blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(values), ""), True)

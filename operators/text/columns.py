@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -60,15 +62,18 @@ def matches_regex(text: TextColumn, pattern: str, ignore_case: bool = False) -> 
 def count_regex_in(text: TextColumn, pattern: str, rows: np.ndarray) -> np.ndarray:
     """``count_regex`` evaluated on the rows flagged in ``rows`` only (0 elsewhere): for a pattern that can only
     match in those rows (each row is matched on its own, so its count is the same)."""
-    counts = np.zeros(len(text), dtype=np.int64)
-    if rows.any():
-        counts[rows] = count_regex(filled(text).filter(pa.array(rows)), pattern)
-    return counts
+    return _on_rows(text, rows, lambda part: count_regex(part, pattern), np.int64)
 
 
 def matches_regex_in(text: TextColumn, pattern: str, rows: np.ndarray) -> np.ndarray:
     """``matches_regex`` evaluated on the rows flagged in ``rows`` only (False elsewhere)."""
-    found = np.zeros(len(text), dtype=bool)
+    return _on_rows(text, rows, lambda part: matches_regex(part, pattern), bool)
+
+
+def _on_rows(text: TextColumn, rows: np.ndarray, answer: Callable[[pa.ChunkedArray], np.ndarray],
+             dtype: type) -> np.ndarray:
+    """``answer`` for the flagged rows of ``text``, zero for the others."""
+    found = np.zeros(len(text), dtype=dtype)
     if rows.any():
-        found[rows] = matches_regex(filled(text).filter(pa.array(rows)), pattern)
+        found[rows] = answer(filled(text).filter(pa.array(rows)))
     return found
