@@ -28,7 +28,8 @@ from operators.base import OperatorConfig, OperatorContext
 from operators.registry import register
 from operators.text.dedup import dedup_text
 from operators.text.dedup_core import PROBE, DeduplicateFilter, Links, exact_links
-from operators.text.minhash import _codepoints, _ngrams
+from operators.text.minhash import _ngrams
+from operators.text.utf8 import codepoints as _codepoints
 
 FEATURE_WIDTH = 4
 

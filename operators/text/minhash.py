@@ -1,13 +1,14 @@
-"""MinHash signatures and LSH banding, vectorised with numpy (no Python loop per document or per shingle).
+"""MinHash signatures and LSH banding, with no Python loop per document or per shingle.
 
 Shingles are character n-grams over code points (DataFlow's ``use_n_gram``/``ngram``) or word n-grams. Each
 shingle gets one 64-bit hash (a polynomial over its units, then a splitmix64 finaliser); the signature is a
-one-permutation MinHash: the hash picks one of ``num_perm`` bins and the bin keeps the smallest value
-(``np.minimum.at``), with rotation densification for empty bins (Shrivastava & Li, 2014). This costs one pass
-over the shingles instead of ``num_perm`` passes, and estimates Jaccard similarity like classic MinHash. The
-hashes are fixed constants, so signatures are stable across runs and partitions. Documents are processed in
-pieces of about ``CHUNK_UNITS`` bytes on the shared thread pool (numpy releases the GIL), so memory stays
-bounded for any batch and both cores work; the answer does not depend on the cut.
+one-permutation MinHash: the hash picks one of ``num_perm`` bins and the bin keeps the smallest value, with
+rotation densification for empty bins (Shrivastava & Li, 2014). This costs one pass over the shingles instead
+of ``num_perm`` passes, and estimates Jaccard similarity like classic MinHash. The hashes are fixed constants, so
+signatures are stable across runs and partitions. The signatures are computed by a compiled kernel
+(``minhash_kernel``) on pieces of about ``CHUNK_UNITS`` bytes on the shared thread pool (the kernel releases the
+GIL), so memory stays bounded for any batch and both cores work; the answer does not depend on the cut. The
+numpy n-gram hashes below (``_ngrams``) serve SimHash's features.
 """
 
 from __future__ import annotations
@@ -19,13 +20,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from operators.parallel import parallel_map
-from operators.text.utf8 import codepoints as _codepoints
+from operators.text.utf8 import text_bytes
 
-EMPTY = np.uint32(0xFFFFFFFF)
 CHUNK_UNITS = 1 << 19  # text bytes per piece of work: large enough that the GIL is rarely contended
 _P = np.uint64(0x100000001B3)  # polynomial base (FNV prime)
-_WHITESPACE = np.array([9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029,
-                        0x202F, 0x205F, 0x3000], dtype=np.uint32)
 _MIX = ((np.uint64(30), np.uint64(0xBF58476D1CE4E5B9)), (np.uint64(27), np.uint64(0x94D049BB133111EB)),
         (np.uint64(31), None))
 
@@ -39,24 +37,6 @@ def mix64(x: np.ndarray) -> np.ndarray:
         if factor is not None:
             x *= factor
     return x
-
-
-def _words(points: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One 64-bit hash per whitespace-separated word, and the number of words per text."""
-    doc = np.repeat(np.arange(len(lengths)), lengths)
-    space = np.isin(points, _WHITESPACE)
-    first = np.ones(len(points), dtype=bool)
-    first[1:] = space[:-1] | (doc[1:] != doc[:-1])
-    starts = np.flatnonzero(first & ~space)
-    if len(starts) == 0:
-        return np.zeros(0, np.uint64), np.zeros(len(lengths), np.int64)
-    inside = np.flatnonzero(~space)
-    word = np.searchsorted(starts, inside, side="right") - 1
-    position = (inside - starts[word]).astype(np.uint64)
-    values = mix64(points[inside].astype(np.uint64) * _P + position)
-    hashes = mix64(np.add.reduceat(values, np.searchsorted(inside, starts)))
-    counts = np.bincount(doc[starts], minlength=len(lengths)).astype(np.int64)
-    return hashes, counts
 
 
 def _windows(units: np.ndarray, n: int) -> np.ndarray:
@@ -108,60 +88,14 @@ def _ngrams(units: np.ndarray, lengths: np.ndarray, n: int) -> tuple[np.ndarray,
     return hashes[valid], np.repeat(np.arange(len(lengths)), lengths)[valid]
 
 
-def _densify(signature: np.ndarray) -> None:
-    """Fill empty bins from the next non-empty bin to the right (circularly), offset by the distance.
-
-    One reverse running minimum over the flattened rows finds, for every bin, the next non-empty bin; an empty
-    bin after the last non-empty one of its row wraps to the row's first non-empty bin.
-    """
-    rows, width = signature.shape
-    flat = signature.reshape(-1)
-    empty = flat == EMPTY
-    spots = np.flatnonzero(empty)
-    if len(spots) == 0:
-        return
-    row = spots // width
-    full = empty.reshape(rows, width).all(axis=1)
-    if full.any():  # an all-empty row (empty text) stays empty
-        keep = ~full[row]
-        spots, row = spots[keep], row[keep]
-    positions = np.arange(len(flat), dtype=np.int32 if len(flat) < 2**31 else np.int64)
-    positions[empty] = len(flat)
-    following = np.minimum.accumulate(positions[::-1])[::-1]
-    row_start = row * width
-    first = following[row_start] - row_start  # the row's first non-empty bin
-    target = following[spots]
-    wraps = target >= row_start + width
-    target[wraps] = row_start[wraps] + first[wraps]
-    distance = target - spots
-    distance[wraps] += width
-    flat[spots] = flat[target] + distance.astype(np.uint32) * np.uint32(0x9E3779B1)
-
-
-def _slots(hashes: np.ndarray, num_perm: int) -> np.ndarray:
-    """The bin of each hash: ``(high 32 bits × num_perm) >> 32`` (a shift when num_perm is a power of two)."""
-    if num_perm & (num_perm - 1) == 0:
-        return hashes >> np.uint64(64 - (num_perm.bit_length() - 1))
-    slots = hashes >> np.uint64(32)
-    slots *= np.uint64(num_perm)
-    slots >>= np.uint64(32)
-    return slots
-
-
 def _fill(block: np.ndarray, texts: pa.Array, ngram: int, words: bool) -> None:
-    """Signatures of ``texts`` into ``block``, their rows of the output."""
-    block.fill(EMPTY)
-    num_perm = block.shape[1]
-    units, lengths = _codepoints(texts)
-    if words:
-        units, lengths = _words(units, lengths)
-    hashes, tails = _position_hashes(units, lengths, ngram)
-    index = _slots(hashes, num_perm).view(np.int64)
-    index += np.repeat(np.arange(0, len(lengths) * num_perm, num_perm, dtype=np.int64), lengths)
-    values = hashes.astype(np.uint32)
-    values[tails] = EMPTY  # no shingle there: the minimum ignores it
-    np.minimum.at(block.reshape(-1), index, values)
-    _densify(block)
+    """Signatures of ``texts`` into ``block``, their rows of the output (compiled: ``minhash_kernel``).
+
+    The kernel (and numba) is imported here, with the first signatures, not with every import of the operators
+    (the code server, the CLI)."""
+    from operators.text.minhash_kernel import fill_signatures
+    data, offsets = text_bytes(texts)
+    fill_signatures(data, offsets, ngram, words, block)
 
 
 def signatures(texts: pa.Array | pa.ChunkedArray, num_perm: int, ngram: int, words: bool = False) -> np.ndarray:
@@ -188,17 +122,16 @@ def signatures(texts: pa.Array | pa.ChunkedArray, num_perm: int, ngram: int, wor
 
 @functools.lru_cache(maxsize=64)
 def lsh_params(threshold: float, num_perm: int, false_negative_weight: float = 0.5) -> tuple[int, int]:
-    """Bands and rows per band minimising weighted false positive + negative areas (datasketch's rule)."""
+    """Bands and rows per band minimising weighted false positive + negative areas (datasketch's rule); the
+    first best pair in (bands, rows) order, all pairs evaluated at once."""
     grid_low, grid_high = np.linspace(0.0, threshold, 200), np.linspace(threshold, 1.0, 200)
-    best, best_error = (1, num_perm), np.inf
-    for bands in range(1, num_perm + 1):
-        for rows in range(1, num_perm // bands + 1):
-            false_positive = np.trapezoid(1 - (1 - grid_low**rows) ** bands, grid_low)
-            false_negative = np.trapezoid((1 - grid_high**rows) ** bands, grid_high)
-            error = (1 - false_negative_weight) * false_positive + false_negative_weight * false_negative
-            if error < best_error:
-                best, best_error = (bands, rows), error
-    return best
+    pairs = np.array([(bands, rows) for bands in range(1, num_perm + 1) for rows in range(1, num_perm // bands + 1)])
+    bands, rows = pairs[:, :1], pairs[:, 1:]
+    false_positive = np.trapezoid(1 - (1 - grid_low**rows) ** bands, grid_low, axis=1)
+    false_negative = np.trapezoid((1 - grid_high**rows) ** bands, grid_high, axis=1)
+    error = (1 - false_negative_weight) * false_positive + false_negative_weight * false_negative
+    best = int(np.argmin(error))
+    return int(pairs[best, 0]), int(pairs[best, 1])
 
 
 def band_hashes(signature: np.ndarray, bands: int, rows: int, chunk: int = 4096) -> np.ndarray:

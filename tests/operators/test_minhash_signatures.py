@@ -11,7 +11,8 @@ import pytest
 
 from operators import parallel
 from operators.text import minhash
-from operators.text.minhash import EMPTY, band_hashes, signatures
+from operators.text.minhash import band_hashes, signatures
+from operators.text.minhash_kernel import EMPTY
 from operators.text.utf8 import codepoints
 
 MASK64 = (1 << 64) - 1
