@@ -3,9 +3,10 @@
 A small partition is one in-memory table (the common case; nothing changes). A large one (a raw file above
 ``DATAFLOW_CHUNK_BYTES``, a stored partition above ``DATAFLOW_CHUNK_ROWS``) is a list of chunks, each an
 Arrow IPC file under the spill folder (``DATAFLOW_SPILL_DIR``, default: the system temp folder), so a step
-holds one chunk at a time. A chunk may carry a row selection over its file, so a filter's kept rows are its
-input's files plus positions, not a copy. Spill files are deleted when no ``RowChunks`` refers to them any
-more, and at process exit.
+holds one chunk at a time. Spill files are written behind, on one background thread, while the step goes
+on. A chunk may carry a row selection over its file, so a filter's kept rows are its input's files plus
+positions, not a copy. Spill files are deleted when no ``RowChunks`` refers to them any more, and at process
+exit.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import atexit
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 import weakref
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +29,8 @@ import pyarrow as pa
 DEFAULT_CHUNK_ROWS = 65536
 DEFAULT_CHUNK_BYTES = 64 << 20
 _SPILL_ROOT: Path | None = None
+SPILL_BEHIND = 2  # spill writes that may wait for the disk at once
+_SPILL_THREAD: tuple[int, ThreadPoolExecutor, threading.BoundedSemaphore] | None = None
 
 
 def chunk_rows() -> int:
@@ -51,20 +56,46 @@ def spill_root() -> Path:
 
 
 class SpillFile:
-    """One Arrow IPC file on disk, deleted when the last reference to it goes."""
+    """One Arrow IPC file on disk, written behind (see ``write_behind``), deleted when the last reference goes."""
 
     def __init__(self, table: pa.Table) -> None:
         self.path = spill_root() / f"{uuid.uuid4().hex}.arrow"
-        with pa.OSFile(str(self.path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
         self.num_rows, self.schema = table.num_rows, table.schema
-        weakref.finalize(self, _unlink, str(self.path))
+        self._written = write_behind(self.path, table)
+        weakref.finalize(self, _unlink_when_written, str(self.path), self._written)
 
     def read(self, columns: list[str] | None = None) -> pa.Table:
-        """The table, memory-mapped (no copy; the mapping goes with the last reference to the table)."""
+        """The table, memory-mapped (no copy; the mapping goes with the last reference to the table); waits for
+        the file to be written, and raises the write's error if it failed."""
+        self._written.result()
         with pa.memory_map(str(self.path), "r") as source:
             table = pa.ipc.open_file(source).read_all()
         return table.select(columns) if columns is not None else table
+
+
+def write_behind(path: Path, table: pa.Table) -> Future[None]:
+    """Write ``table`` to ``path`` on this process's spill thread, so the caller goes on computing (Arrow writes
+    without the GIL). At most ``SPILL_BEHIND`` writes wait at a time (each holds its table): a caller faster than
+    the disk waits here."""
+    global _SPILL_THREAD
+    if _SPILL_THREAD is None or _SPILL_THREAD[0] != os.getpid():  # a forked child starts its own
+        _SPILL_THREAD = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="dataflow-spill"),
+                         threading.BoundedSemaphore(SPILL_BEHIND))
+    _, pool, slots = _SPILL_THREAD
+    slots.acquire()
+
+    def write() -> None:
+        try:
+            with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+        finally:
+            slots.release()
+
+    return pool.submit(write)
+
+
+def _unlink_when_written(path: str, written: Future[None]) -> None:
+    written.add_done_callback(lambda _: _unlink(path))  # at once when written; else on the spill thread after
 
 
 def _unlink(path: str) -> None:
