@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any
 
 from dagster import (
@@ -46,12 +47,23 @@ FILES_KEY = "files"
 
 @dataclass
 class NodeRun:
-    """What the nodes of one op run share: the Dagster context and the warehouse writer."""
+    """What the nodes of one op run share: the Dagster context and the warehouse writer.
+
+    Nodes start on the op's compute thread (``segments.run_nodes``): they log through ``log`` (relayed to
+    Dagster's log by the op's thread) and read the pipeline's partitions from ``partition_order`` (fetched by the
+    op's thread), never through the Dagster instance themselves."""
 
     context: AssetExecutionContext
     writer: WarehouseWriter
     chains: dict[str, list[StepNode]] = field(default_factory=dict)  # first step -> filters that answer with it
     joined: dict[str, JoinedStep] = field(default_factory=dict)  # a chain member's output, computed by its head
+    relay: RelayLog | None = None
+    partition_order: list[str] = field(default_factory=list)  # the pipeline's partitions, in ingest order
+
+    @property
+    def log(self) -> Any:
+        """The log for the nodes: relayed to the op's thread when there is a relay, else Dagster's own."""
+        return self.relay if self.relay is not None else self.context.log
 
     @property
     def partition(self) -> str:
@@ -67,6 +79,29 @@ class NodeRun:
         """The checks of ``key`` this run evaluates."""
         chosen = self.context.selected_asset_check_keys
         return [check for check in checks if AssetCheckKey(key, check.check_name) in chosen]
+
+
+class RelayLog:
+    """A log that queues its messages for another thread to emit (Dagster's log is the op thread's)."""
+
+    def __init__(self, sink: SimpleQueue) -> None:
+        self.sink = sink
+
+    def debug(self, message: str) -> None:
+        """Queue a debug message."""
+        self.sink.put(("log", ("debug", message)))
+
+    def info(self, message: str) -> None:
+        """Queue an info message."""
+        self.sink.put(("log", ("info", message)))
+
+    def warning(self, message: str) -> None:
+        """Queue a warning."""
+        self.sink.put(("log", ("warning", message)))
+
+    def error(self, message: str) -> None:
+        """Queue an error message."""
+        self.sink.put(("log", ("error", message)))
 
 
 @dataclass
@@ -129,7 +164,7 @@ class RawNode(AssetNode):
         path = run.files.raw_file(spec.name, partition)
         batch = read_raw_chunks(path, spec.raw)
         if batch.replaced_lines:
-            run.context.log.warning(f"{path}: invalid UTF-8 replaced with U+FFFD on lines {batch.replaced_lines[:20]}")
+            run.log.warning(f"{path}: invalid UTF-8 replaced with U+FFFD on lines {batch.replaced_lines[:20]}")
         write_id, stats = uuid.uuid4().hex, {"input_rows": batch.rows.num_rows}
         database = getattr(run.context.resources, WAREHOUSE_KEY).database
         job = run.writer.submit(lambda conn: write_step_output(conn, spec.name, "raw", partition, batch.rows, None,

@@ -12,7 +12,6 @@ from dataflow_assets.asset_nodes import AssetNode, NodeRun, PendingAsset
 from dataflow_assets.export import export_columns, export_stem, write_export
 from dataflow_assets.histograms import length_columns, step_histograms
 from dataflow_assets.metadata import markdown_preview
-from dataflow_assets.partitions import partitions_name
 from dataflow_assets.profile import ProfileBuilder
 from dataflow_assets.spec import PipelineSpec
 from resources.row_chunks import RowChunks
@@ -33,7 +32,7 @@ class ExportNode(AssetNode):
 
     def start(self, run: NodeRun, step_input: StepInput | None) -> tuple[PendingAsset, StepInput | None]:
         spec, partition, upstream = self.spec, run.partition, self.upstream or "raw"
-        twins = [key for key in run.context.instance.get_dynamic_partitions(partitions_name(spec.name))
+        twins = [key for key in run.partition_order
                  if key != partition and export_stem(key) == export_stem(partition)]
         if twins:
             raise ValueError(f"export of {partition!r} would overwrite the export of {twins[0]!r} "

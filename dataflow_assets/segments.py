@@ -2,8 +2,9 @@
 
 Every asset stays its own asset (key, checks, metadata, history; the op can subset, so one asset materializes
 alone from the UI), but a chain of CPU steps runs in one op: the run pays Dagster's per-op cost (step events,
-input-version lookups) once per segment, not once per asset, and each step's DuckDB write (on the op's
-``WarehouseWriter`` thread) overlaps the next step's compute. A step that calls an LLM is an op of its own in
+input-version lookups) once per segment, not once per asset. The steps compute on the op's compute thread, each
+step's DuckDB write runs on the op's ``WarehouseWriter`` thread, and the op's own thread reports the assets, so
+writes and Dagster's per-asset work overlap the next steps' compute. A step that calls an LLM is an op of its own in
 the ``llm`` pool, so a slow model never holds the ``duckdb`` pool that every other segment takes.
 
 Failure semantics are those of one op per asset: an asset is reported materialized only after its write
@@ -13,7 +14,9 @@ blocking ERROR check stops the segment right after its asset is reported.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from queue import SimpleQueue
 
 from dagster import AssetKey, AssetsDefinition, AssetSpec, Failure, MaterializeResult, multi_asset
 from dagster._core.definitions.partitions.definition import DynamicPartitionsDefinition
@@ -23,11 +26,12 @@ from dataflow_assets.asset_nodes import (
     WAREHOUSE_KEY,
     AssetNode,
     NodeRun,
-    PendingAsset,
     RawNode,
+    RelayLog,
 )
 from dataflow_assets.checks import check_specs
 from dataflow_assets.export_node import ExportNode
+from dataflow_assets.partitions import partitions_name
 from dataflow_assets.services import resource_keys
 from dataflow_assets.spec import PipelineSpec
 from dataflow_assets.step_node import StepNode
@@ -108,44 +112,74 @@ def filter_chains(nodes: list[AssetNode]) -> dict[str, list[StepNode]]:
     return {chain[0].name: chain for chain in chains if len(chain) > 1}
 
 
-def run_nodes(run: NodeRun, nodes: list[AssetNode]) -> Iterator[MaterializeResult]:
-    """Compute each node, overlap its write with the next node's compute, report each once written.
+RUN_AHEAD = 2  # computed nodes that may wait for their report at once (each holds its output until then)
 
-    The nodes of a filter chain after its first were computed with it and only queue their (shared) write, so
-    they are reported after the next node that computes anything has started, while that write runs.
+
+def run_nodes(run: NodeRun, nodes: list[AssetNode]) -> Iterator[MaterializeResult]:
+    """Start the nodes in order on a compute thread while this (the op's) thread reports them.
+
+    The compute thread starts each node (computes it, queues its write) and hands it over; this thread waits for
+    each write, reports the asset (metadata, check results, Dagster's event handling) and stops the segment after
+    a failed blocking check, so Dagster's per-asset work overlaps the next steps' compute. At most ``RUN_AHEAD``
+    computed nodes wait for their report (each holds its output), and a node whose report must come before the
+    next node starts (``wait_before_next``: a blocking check failed already or must see the write) holds the
+    compute thread until it is reported. When a node fails, the nodes before it are still written and reported,
+    then its error is raised here.
     """
     run.chains = filter_chains(nodes)
+    if nodes:
+        run.partition_order = run.context.instance.get_dynamic_partitions(partitions_name(nodes[0].spec.name))
+    handoff: SimpleQueue = SimpleQueue()  # ("asset", PendingAsset) | ("log", (level, text)) | ("error", e) | ("done",)
+    reported: SimpleQueue[bool] = SimpleQueue()  # for a node that waits: go on (True) or stop
+    stop, ahead = threading.Event(), threading.Semaphore(RUN_AHEAD)
+    run.relay = RelayLog(handoff)
+    thread = threading.Thread(target=_start_nodes, args=(run, nodes, handoff, reported, stop, ahead), daemon=True,
+                              name=f"{nodes[0].spec.name}-compute" if nodes else "compute")
+    thread.start()
+    try:
+        while (item := handoff.get())[0] != "done":
+            kind, value = item[:2]
+            if kind == "log":
+                getattr(run.context.log, value[0])(value[1])
+            elif kind == "error":
+                raise value
+            else:
+                yield value.result()
+                if item[2]:  # a computed node: the compute thread may start another
+                    ahead.release()
+                failed = value.failed_blocking()
+                if value.wait_before_next:
+                    reported.put(not failed)
+                if failed:
+                    names = ", ".join(check.check_name for check in failed)
+                    raise Failure(description=f"blocking check {names} of {value.key.to_user_string()} failed "
+                                  "with ERROR severity; the later steps of this run were not run")
+    finally:
+        stop.set()
+        reported.put(False)  # a compute thread waiting for a report that will not come stops
+        ahead.release()  # ... and so does one waiting for room ahead
+        thread.join()
+
+
+def _start_nodes(run: NodeRun, nodes: list[AssetNode], handoff: SimpleQueue, reported: SimpleQueue,
+                 stop: threading.Event, ahead: threading.Semaphore) -> None:
+    """The compute thread of ``run_nodes``: start each node, hand it over, wait where the node asks to."""
     handed: StepInput | None = None
     previous: AssetNode | None = None
-    pending: list[PendingAsset] = []  # started, not reported yet, in chain order
-    for node in nodes:
-        step_input = handed if previous is not None and node.upstream == previous.name else None
-        computed_already = node.name in run.joined
-        try:
+    try:
+        for node in nodes:
+            computes = node.name not in run.joined  # a chain member was computed by the chain's head
+            if computes:
+                ahead.acquire()
+            if stop.is_set():
+                return
+            step_input = handed if previous is not None and node.upstream == previous.name else None
             current, handed = node.start(run, step_input)
-        except Exception:
-            for started in pending:  # the steps before were computed: they are still written and reported
-                yield started.result()
-            raise
-        previous = node
-        pending.append(current)
-        if current.wait_before_next:  # a blocking check failed already or must see the write: report it now
-            for started in pending:
-                yield from finish(started)
-            pending = []
-        elif not computed_already:
-            for started in pending[:-1]:
-                yield from finish(started)
-            pending = pending[-1:]
-    for started in pending:
-        yield from finish(started)
-
-
-def finish(pending: PendingAsset) -> Iterator[MaterializeResult]:
-    """Report a written asset; stop the segment when one of its blocking checks failed."""
-    yield pending.result()
-    failed = pending.failed_blocking()
-    if failed:
-        names = ", ".join(check.check_name for check in failed)
-        raise Failure(description=f"blocking check {names} of {pending.key.to_user_string()} failed with ERROR "
-                      "severity; the later steps of this run were not run")
+            previous = node
+            handoff.put(("asset", current, computes))
+            if current.wait_before_next and not reported.get():
+                return
+    except BaseException as error:  # noqa: BLE001 - raised again on the op's thread, after the earlier reports
+        handoff.put(("error", error))
+    finally:
+        handoff.put(("done", None))

@@ -19,7 +19,6 @@ from dataflow_assets.asset_nodes import WAREHOUSE_KEY, AssetNode, NodeRun, Pendi
 from dataflow_assets.checks import StepOutcome, blank_columns, evaluate, step_checks, written_first
 from dataflow_assets.histograms import score_candidates, step_histograms
 from dataflow_assets.metadata import step_metadata
-from dataflow_assets.partitions import partitions_name
 from dataflow_assets.profile import ProfileBuilder
 from dataflow_assets.services import StepServices, step_services
 from dataflow_assets.spec import PipelineSpec, StepSpec
@@ -71,11 +70,10 @@ class StepNode(AssetNode):
         warehouse = getattr(run.context.resources, WAREHOUSE_KEY)
 
         def step_index() -> StepIndex:  # ctx.state of dedup steps: the partitions before this one, in ingest order
-            order = run.context.instance.get_dynamic_partitions(partitions_name(spec.name))
-            return StepIndex(warehouse, spec.name, step.name, partition, order)
+            return StepIndex(warehouse, spec.name, step.name, partition, run.partition_order)
 
         services = step_services(run.context.resources, set(self.needs), state=step_index)
-        ctx = OperatorContext(pipeline=spec.name, step=step.name, partition=partition, log=run.context.log,
+        ctx = OperatorContext(pipeline=spec.name, step=step.name, partition=partition, log=run.log,
                               **services.services)
         profile = ProfileBuilder(blank_columns(self.checks), score_candidates(self.op_cls, step))
         return self.op_cls(step.config, step.inputs, step.outputs), ctx, profile, services
@@ -103,7 +101,7 @@ class StepNode(AssetNode):
         try:
             outputs = filter_chain([node.prepare(run)[:3] for node in chain], step_input.rows)  # type: ignore[misc]
         except Exception:  # noqa: BLE001 - each step runs alone again, so the failing one fails as itself
-            run.context.log.warning(f"{self.name}: the filter chain from here failed; its steps run one by one")
+            run.log.warning(f"{self.name}: the filter chain from here failed; its steps run one by one")
             return None
         stop = next((position for position, (node, output) in enumerate(zip(chain, outputs, strict=True))
                      if node.must_wait(run, output)), len(chain) - 1)
