@@ -27,6 +27,7 @@ from dagster import (
     MetadataValue,
 )
 
+from dataflow_assets import raw_prefetch
 from dataflow_assets.histograms import length_columns, step_histograms
 from dataflow_assets.metadata import pipeline_description, step_metadata
 from dataflow_assets.profile import ProfileBuilder
@@ -162,7 +163,7 @@ class RawNode(AssetNode):
     def start(self, run: NodeRun, step_input: StepInput | None) -> tuple[PendingAsset, StepInput | None]:
         spec, partition = self.spec, run.partition
         path = run.files.raw_file(spec.name, partition)
-        batch = read_raw_chunks(path, spec.raw)
+        batch = raw_prefetch.take(path, spec.raw) or read_raw_chunks(path, spec.raw)
         if batch.replaced_lines:
             run.log.warning(f"{path}: invalid UTF-8 replaced with U+FFFD on lines {batch.replaced_lines[:20]}")
         write_id, stats = uuid.uuid4().hex, {"input_rows": batch.rows.num_rows}

@@ -6,6 +6,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from dagster import DagsterInstance, EventLogEntry, ExecuteInProcessResult
 from dagster._core.utils import make_new_run_id
 from dagster_duckdb import DuckDBResource
 
+from dataflow_assets import raw_prefetch
 from dataflow_assets.export import export_path
 from dataflow_assets.factory import partitions_name
 from dataflow_assets.project import build_definitions
@@ -120,10 +122,12 @@ def run_spec(
     source = Path(input_path)
     if not source.is_file():
         raise FileNotFoundError(f"input file {source} does not exist")
-    with tempfile.TemporaryDirectory(prefix="dataflow-run-") as tmp_name:
+    with tempfile.TemporaryDirectory(prefix="dataflow-run-") as tmp_name, ExitStack() as cleanup:
         tmp = Path(tmp_name)
         files = FileStoreResource(raw_root=str(tmp / "raw"), export_root=str(tmp / "out"))
-        _stage_input(source.resolve(), files.raw_dir(spec.name))
+        staged = _stage_input(source.resolve(), files.raw_dir(spec.name))
+        raw_prefetch.prefetch(staged, spec.raw)  # parsed while Dagster builds its instance and the job
+        cleanup.callback(raw_prefetch.discard, staged)
         database = DuckDBResource(database=str(Path(warehouse).resolve() if warehouse else tmp / "run.duckdb"))
         defs = build_definitions([spec], database, files)
         partition = source.name
