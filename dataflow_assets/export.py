@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,15 +45,11 @@ def export_columns(table: pa.Table, spec: PipelineSpec) -> pa.Table:
 
 
 def write_jsonl(rows: pa.Table | pa.RecordBatchReader, path: Path) -> None:
-    """Write rows as JSON lines (UTF-8, one object per line, DuckDB's vectorised writer), atomically."""
-
-    def write(tmp: Path) -> None:
-        with duckdb.connect() as conn:
-            conn.register("export_rows", rows)
-            target = tmp.as_posix().replace("'", "''")
-            conn.execute(f"COPY export_rows TO '{target}' (FORMAT JSON)")
-
-    _atomic_write(path, write)
+    """Write rows as JSON lines (UTF-8, one object per line, DuckDB's vectorised writer) to ``path``."""
+    with duckdb.connect() as conn:
+        conn.register("export_rows", rows)
+        target = path.as_posix().replace("'", "''")
+        conn.execute(f"COPY export_rows TO '{target}' (FORMAT JSON)")
 
 
 def dataset_card(spec: PipelineSpec, partition: str, rows: int, stats: Sequence[dict[str, Any]]) -> str:
@@ -99,26 +97,62 @@ def _export_reader(rows: RowChunks, spec: PipelineSpec) -> pa.RecordBatchReader:
     return batch_reader(rows.tables(names.names), names)
 
 
+@dataclass
+class StagedExport:
+    """Export files written under temporary names; ``publish`` adds the dataset card and moves them into place."""
+
+    spec: PipelineSpec
+    partition: str
+    out_dir: Path
+    num_rows: int
+    staged: dict[str, tuple[Path, Path]]  # kind -> (temporary file, final path)
+
+    def publish(self, stats: Sequence[dict[str, Any]]) -> dict[str, Path]:
+        """Write the card (counts per step from ``stats``) and rename every file into place; their paths by kind."""
+        paths = {kind: final for kind, (_, final) in self.staged.items()}
+        paths["card"] = export_path(self.out_dir, self.partition, "card.md")
+        card = dataset_card(self.spec, self.partition, self.num_rows, stats)
+        _atomic_write(paths["card"], lambda tmp: tmp.write_text(card, encoding="utf-8"))
+        for tmp, final in self.staged.values():
+            os.replace(tmp, final)
+        return paths
+
+    def discard(self) -> None:
+        """Remove the temporary files (the run failed before the export was published)."""
+        for tmp, _ in self.staged.values():
+            tmp.unlink(missing_ok=True)
+
+
+def stage_export(spec: PipelineSpec, partition: str, rows: pa.Table | RowChunks, out_dir: Path) -> StagedExport:
+    """Write the export's data files (JSONL, Parquet: side by side, streaming chunk by chunk) under temporary
+    names next to their final paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = rows if isinstance(rows, RowChunks) else RowChunks.of(rows)
+    writers: dict[str, Callable[[Path], None]] = {}
+    if "jsonl" in spec.export.formats:
+        writers["jsonl"] = lambda tmp: write_jsonl(_export_reader(rows, spec), tmp)
+    if "parquet" in spec.export.formats:
+        writers["parquet"] = lambda tmp: _write_parquet(_export_reader(rows, spec), tmp)
+    staged = {kind: (_temporary(export_path(out_dir, partition, kind)), export_path(out_dir, partition, kind))
+              for kind in writers}
+    export = StagedExport(spec, partition, out_dir, rows.num_rows, staged)
+    try:
+        parallel_map(lambda kind: writers[kind](staged[kind][0]), list(writers))
+    except BaseException:
+        export.discard()
+        raise
+    return export
+
+
 def write_export(
     spec: PipelineSpec, partition: str, rows: pa.Table | RowChunks, out_dir: Path, stats: Sequence[dict[str, Any]]
 ) -> dict[str, Path]:
     """Write the export files of one partition, streaming chunk by chunk; returns their paths by kind."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rows = rows if isinstance(rows, RowChunks) else RowChunks.of(rows)
-    paths: dict[str, Path] = {}
-    writers: list[Callable[[], None]] = []
-    if "jsonl" in spec.export.formats:
-        paths["jsonl"] = export_path(out_dir, partition, "jsonl")
-        writers.append(lambda: write_jsonl(_export_reader(rows, spec), paths["jsonl"]))
-    if "parquet" in spec.export.formats:
-        paths["parquet"] = export_path(out_dir, partition, "parquet")
-        writers.append(lambda: _atomic_write(paths["parquet"], lambda tmp: _write_parquet(_export_reader(rows, spec),
-                                                                                          tmp)))
-    parallel_map(lambda write: write(), writers)  # the formats are written side by side
-    paths["card"] = export_path(out_dir, partition, "card.md")
-    card = dataset_card(spec, partition, rows.num_rows, stats)
-    _atomic_write(paths["card"], lambda tmp: tmp.write_text(card, encoding="utf-8"))
-    return paths
+    return stage_export(spec, partition, rows, out_dir).publish(stats)
+
+
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
 
 
 def _write_parquet(reader: pa.RecordBatchReader, path: Path) -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pyarrow.parquet as pq
+import pytest
 
+from dataflow_assets import step_node
 from dataflow_assets.runner import failure_messages
 from dataflow_assets.spec_loader import parse_spec
 from tests.conftest import Project
@@ -44,3 +47,22 @@ def test_export_refuses_to_overwrite_a_same_stem_partition(project: Project) -> 
     assert any("would overwrite the export of 'batch.jsonl'" in m for m in failure_messages(result))
     out = project.files.export_dir("exported")
     assert json.loads((out / "batch.jsonl").read_text()) == {"text": "keep these words"}
+
+
+def test_a_failed_write_before_the_export_leaves_the_old_export_and_no_temporary_files(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.add_raw("exported", "batch.jsonl", '{"text": "keep these words"}\n')
+    assert project.materialize(SPEC, "batch.jsonl").success
+    out = project.files.export_dir("exported")
+    before = {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()}
+
+    def failing_write(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - fault injection: the step's write fails
+        time.sleep(1.0)  # after the export has staged its files
+        raise OSError("injected: disk full")
+
+    monkeypatch.setattr(step_node, "write_step_outputs", failing_write)
+    project.add_raw("exported", "batch.jsonl", '{"text": "keep these words"}\n{"text": "and these new ones"}\n')
+    result = project.materialize(SPEC, "batch.jsonl")
+    assert not result.success and any("injected: disk full" in m for m in failure_messages(result))
+    assert {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()} == before  # staged: discarded
