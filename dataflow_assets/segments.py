@@ -112,7 +112,7 @@ def filter_chains(nodes: list[AssetNode]) -> dict[str, list[StepNode]]:
     return {chain[0].name: chain for chain in chains if len(chain) > 1}
 
 
-RUN_AHEAD = 2  # computed nodes that may wait for their report at once (each holds its output until then)
+RUN_AHEAD = 3  # computed nodes that may wait for their report at once (each holds its output until then)
 
 
 def run_nodes(run: NodeRun, nodes: list[AssetNode]) -> Iterator[MaterializeResult]:
