@@ -10,16 +10,14 @@ import pyarrow as pa
 import pytest
 
 from operators.base import OperatorContext
-from operators.text import rule_filters_common, rule_filters_vocab
+from operators.text import rule_filters_common
 from operators.text.rule_filters import SentenceNumberFilter
 from operators.text.rule_filters_lines import LineEndWithEllipsisFilter
 from operators.text.rule_filters_scan import ByteScan
 from operators.text.rule_filters_vocab import (
-    distinct_per_row,
+    distinct_share_at_most,
     english_stopwords,
     is_member,
-    span_strings,
-    word_keys,
 )
 from operators.text.rule_filters_words import CapitalWordsFilter, NoPuncFilter, StopWordFilter, UniqueWordsFilter
 
@@ -46,7 +44,7 @@ def random_texts(count: int, seed: int) -> list[str]:
 def spans_text(scan: ByteScan, spans: tuple[np.ndarray, np.ndarray]) -> list[list[str]]:
     """The span strings, grouped per row."""
     starts, ends = spans
-    strings = span_strings(scan, starts, ends).to_pylist()
+    strings = [bytes(scan.data[start:end]).decode("utf-8") for start, end in zip(starts, ends, strict=True)]
     rows = scan.row_of(starts)
     out: list[list[str]] = [[] for _ in range(scan.num_rows)]
     for row, text in zip(rows, strings, strict=True):
@@ -99,24 +97,39 @@ def test_is_member_is_exact_for_short_and_long_words():
     assert member.tolist() == [True, False, False, True, False, False, False, True, True, True]
 
 
-def test_word_keys_equal_exactly_for_equal_words():
+@pytest.mark.parametrize("vocabulary", [
+    frozenset(), frozenset({"a"}), frozenset({"ab", "数据", "é", "x" * 40, "ab\x00"}) | english_stopwords()])
+def test_is_member_matches_python_sets_on_random_words(vocabulary):
+    rng = random.Random(5)
+    pool = ["a", "ab", "abc", "数据", "数", "é", "e\u0301", "x" * 40, "x" * 39, "ab\x00", "the", "The", "yourselves"]
+    texts = [" ".join(rng.choice(pool) for _ in range(rng.randrange(0, 30))) for _ in range(100)]
+    scan = ByteScan(pa.array(texts))
+    starts, ends = scan.words
+    expected = [word in vocabulary for text in texts for word in text.split()]
+    assert is_member(scan, starts, ends, vocabulary).tolist() == expected
+
+
+def test_distinct_share_counts_exactly_equal_words():
     words = ["ab", "ab\x00", "abcdefg", "abcdefgh", "abcdefgh", "abcdefgi", "ab", "é", "e\u0301"]
     scan = ByteScan(pa.array([" ".join(words)]))
-    keys = word_keys(scan, *scan.words)
-    for i, left in enumerate(words):
-        for j, right in enumerate(words):
-            assert (keys[i] == keys[j]) == (left == right), (left, right)
+    starts, ends = scan.words
+    counts = scan.per_row(starts)
+    share = len(set(words)) / len(words)  # 7 of 9: equal bytes only (no Unicode normalization)
+    for threshold in (share - 1e-9, share, share + 1e-9):
+        assert distinct_share_at_most(scan, starts, ends, counts, threshold).tolist() == [share <= threshold]
 
 
-def test_distinct_per_row_across_blocks(monkeypatch):
+@pytest.mark.parametrize("threshold", [-0.1, 0.0, 0.05, 0.1, 0.25, 0.5, 0.99, 1.0])
+def test_distinct_share_matches_python_on_random_rows(threshold):
     rng = random.Random(3)
-    rows = [[rng.randrange(50) for _ in range(rng.randrange(0, 300))] for _ in range(200)]
-    keys = np.array([k + 1 for row in rows for k in row], dtype=np.uint64) * np.uint64(0x10001)
-    counts = np.array([len(row) for row in rows])
-    expected = [len(set(row)) for row in rows]
-    assert distinct_per_row(keys, counts).tolist() == expected
-    monkeypatch.setattr(rule_filters_vocab, "_BLOCK_SLOTS", 64)  # many blocks, and rows bigger than one
-    assert distinct_per_row(keys, counts).tolist() == expected
+    vocabulary = ["a", "bb", "ccc", "dddddddd", "é", "数据", "x" * 40, "The", "the"]
+    texts = [" ".join(rng.choice(vocabulary[: rng.randrange(1, 10)]) for _ in range(rng.randrange(0, 300)))
+             for _ in range(200)] + ["", "   ", "same same same same same same same same same same"]
+    scan = ByteScan(pa.array(texts))
+    starts, ends = scan.words
+    counts = scan.per_row(starts)
+    expected = [len(set(text.split())) / max(len(text.split()), 1) <= threshold for text in texts]
+    assert distinct_share_at_most(scan, starts, ends, counts, threshold).tolist() == expected
 
 
 @pytest.mark.parametrize(

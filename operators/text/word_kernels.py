@@ -1,0 +1,116 @@
+"""Compiled per-row word counts for the rule filters (numba, no GIL held).
+
+Words are byte spans (``ByteScan.words``: sorted, each row's words in turn, ``counts`` per row). Compiled on first
+use and cached next to this module, like ``minhash_kernel``.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def _same(data: np.ndarray, a: int, a_end: int, b: int, b_end: int) -> bool:
+    if a_end - a != b_end - b:
+        return False
+    for k in range(a_end - a):
+        if data[a + k] != data[b + k]:
+            return False
+    return True
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def _fnv(data: np.ndarray, start: int, end: int) -> np.uint64:
+    """FNV-1a of ``data[start:end]``."""
+    value = _FNV_OFFSET
+    for k in range(start, end):
+        value = (value ^ np.uint64(data[k])) * _FNV_PRIME
+    return value
+
+
+def fnv_of(word: bytes) -> int:
+    """``_fnv`` of a byte string, in Python (to build a vocabulary's table)."""
+    value = int(_FNV_OFFSET)
+    for byte in word:
+        value = ((value ^ byte) * int(_FNV_PRIME)) & 0xFFFFFFFFFFFFFFFF
+    return value
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def in_vocabulary(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, words: np.ndarray, offsets: np.ndarray,
+                  slots: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+    """Whether each span ``data[starts[i]:ends[i]]`` equals a vocabulary word: ``words[offsets[j]:offsets[j + 1]]``,
+    found through the open-addressing table ``slots`` (word index + 1, 0: empty; a power of two long) whose
+    ``hashes`` are the words' ``_fnv``."""
+    mask = len(slots) - 1
+    out = np.zeros(len(starts), dtype=np.bool_)
+    for i in range(len(starts)):
+        start, end = starts[i], ends[i]
+        value = _fnv(data, start, end)
+        slot = np.int64(value & np.uint64(mask))
+        while slots[slot] != 0:
+            word = slots[slot] - 1
+            if hashes[slot] == value and offsets[word + 1] - offsets[word] == end - start:
+                same = True
+                for k in range(end - start):
+                    if words[offsets[word] + k] != data[start + k]:
+                        same = False
+                        break
+                if same:
+                    out[i] = True
+                    break
+            slot = (slot + 1) & mask
+    return out
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def distinct_share_at_most(
+    data: np.ndarray, starts: np.ndarray, ends: np.ndarray, counts: np.ndarray, threshold: float
+) -> np.ndarray:
+    """Per row, whether distinct words / words is at most ``threshold`` (exact: words are equal bytes; a row
+    without words: 0 / 1). Each row's words go into an open-addressing table of its own, and a row stops as
+    soon as its distinct words so far exceed the share (the full count can only be larger)."""
+    widest = 0
+    for row in range(len(counts)):
+        widest = max(widest, counts[row])
+    size = 1
+    while size < 2 * widest:
+        size *= 2
+    slots = np.zeros(size, dtype=np.int64)  # word index + 1; 0: empty
+    hashes = np.zeros(size, dtype=np.uint64)
+    out = np.zeros(len(counts), dtype=np.bool_)
+    first = 0
+    for row in range(len(counts)):
+        count = counts[row]
+        if count == 0:
+            out[row] = 0.0 <= threshold
+            continue
+        width = 1
+        while width < 2 * count:
+            width *= 2
+        mask = width - 1
+        slots[:width] = 0
+        distinct, exceeded = 0, False
+        for word in range(first, first + count):
+            start, end = starts[word], ends[word]
+            value = _fnv(data, start, end)
+            slot = np.int64(value & np.uint64(mask))
+            while True:
+                held = slots[slot]
+                if held == 0:
+                    slots[slot], hashes[slot] = word + 1, value
+                    distinct += 1
+                    exceeded = distinct / count > threshold
+                    break
+                if hashes[slot] == value and _same(data, starts[held - 1], ends[held - 1], start, end):
+                    break
+                slot = (slot + 1) & mask
+            if exceeded:
+                break
+        out[row] = not exceeded and distinct / count <= threshold
+        first += count
+    return out
