@@ -110,11 +110,11 @@ class StagedExport:
     def publish(self, stats: Sequence[dict[str, Any]]) -> dict[str, Path]:
         """Write the card (counts per step from ``stats``) and rename every file into place; their paths by kind."""
         paths = {kind: final for kind, (_, final) in self.staged.items()}
+        for tmp, final in self.staged.values():
+            os.replace(tmp, final)
         paths["card"] = export_path(self.out_dir, self.partition, "card.md")
         card = dataset_card(self.spec, self.partition, self.num_rows, stats)
         _atomic_write(paths["card"], lambda tmp: tmp.write_text(card, encoding="utf-8"))
-        for tmp, final in self.staged.values():
-            os.replace(tmp, final)
         return paths
 
     def discard(self) -> None:

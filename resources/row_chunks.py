@@ -31,6 +31,7 @@ DEFAULT_CHUNK_BYTES = 64 << 20
 _SPILL_ROOT: Path | None = None
 SPILL_BEHIND = 2  # spill writes that may wait for the disk at once
 _SPILL_THREAD: tuple[int, ThreadPoolExecutor, threading.BoundedSemaphore] | None = None
+_SPILL_LOCK = threading.Lock()
 
 
 def chunk_rows() -> int:
@@ -78,10 +79,11 @@ def write_behind(path: Path, table: pa.Table) -> Future[None]:
     without the GIL). At most ``SPILL_BEHIND`` writes wait at a time (each holds its table): a caller faster than
     the disk waits here."""
     global _SPILL_THREAD
-    if _SPILL_THREAD is None or _SPILL_THREAD[0] != os.getpid():  # a forked child starts its own
-        _SPILL_THREAD = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="dataflow-spill"),
-                         threading.BoundedSemaphore(SPILL_BEHIND))
-    _, pool, slots = _SPILL_THREAD
+    with _SPILL_LOCK:
+        if _SPILL_THREAD is None or _SPILL_THREAD[0] != os.getpid():  # a forked child starts its own
+            _SPILL_THREAD = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="dataflow-spill"),
+                             threading.BoundedSemaphore(SPILL_BEHIND))
+        _, pool, slots = _SPILL_THREAD
     slots.acquire()
 
     def write() -> None:
