@@ -129,7 +129,7 @@ def run_nodes(run: NodeRun, nodes: list[AssetNode]) -> Iterator[MaterializeResul
     run.chains = filter_chains(nodes)
     if nodes:
         run.partition_order = run.context.instance.get_dynamic_partitions(partitions_name(nodes[0].spec.name))
-    handoff: SimpleQueue = SimpleQueue()  # ("asset", PendingAsset) | ("log", (level, text)) | ("error", e) | ("done",)
+    handoff: SimpleQueue = SimpleQueue()  # ("asset", pending, computed), ("log", (level, text)), ("error", e), "done"
     reported: SimpleQueue[bool] = SimpleQueue()  # for a node that waits: go on (True) or stop
     stop, ahead = threading.Event(), threading.Semaphore(RUN_AHEAD)
     run.relay = RelayLog(handoff)
