@@ -157,15 +157,11 @@ class CapitalWordsFilter(_WordFilter):
     Config = CapitalWordsConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
+        from operators.text.word_kernels import all_upper
+
         scan = ByteScan.of(text)
         starts, ends = self.spans(scan)
-        # A word starting with a lowercase letter is not upper; look into the others only.
-        upper = np.zeros(len(starts), dtype=bool)
-        check = np.flatnonzero(~scan.lower[starts])
-        check_starts, check_ends = starts[check], ends[check]
-        upper[check] = scan.span_any(scan.upper, check_starts, check_ends) & ~scan.span_any(
-            scan.lower, check_starts, check_ends
-        )
+        upper = all_upper(scan.upper, scan.lower, starts, ends)
         ratio = _ratio(scan.per_row(starts, upper), scan.per_row(starts))
         return [
             (empty_rows(text), EMPTY),
@@ -197,9 +193,8 @@ class NoPuncConfig(OperatorConfig):
     threshold: int = Field(112, description="Most words a kept text may have between two punctuation marks.")
 
 
-_NO_PUNC_MARKS = (0x2013, 0x2022, 0x2026)  # – • …
 _ASCII_MARKS = np.zeros(256, dtype=bool)
-_ASCII_MARKS[np.frombuffer(b"\n.!?,;/|", dtype=np.uint8)] = True
+_ASCII_MARKS[np.frombuffer(b"\n.!?,;/|", dtype=np.uint8)] = True  # and – • …, in the kernel
 
 
 @register
@@ -211,14 +206,8 @@ class NoPuncFilter(_WordFilter):
     Config = NoPuncConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
+        from operators.text.word_kernels import longest_unpunctuated
+
         scan = ByteScan.of(text)
-        data = scan.data
-        marks = scan.with_chars(_ASCII_MARKS[data], _NO_PUNC_MARKS)
-        word_starts = scan.run_starts(~scan.space & ~marks)
-        segment_start = marks & scan.char_start
-        segment_start[scan.row_starts] = True
-        segments = np.flatnonzero(segment_start)
-        bounds = np.searchsorted(word_starts, np.append(segments, len(data)))
-        too_long = np.zeros(len(text), dtype=bool)
-        too_long[scan.row_of(segments[np.diff(bounds) > self.config.threshold])] = True
+        too_long = longest_unpunctuated(scan.data, scan.space, _ASCII_MARKS, scan.offsets) > self.config.threshold
         return [(empty_rows(text), EMPTY), (too_long, "unpunctuated_words_above_max")]

@@ -1,7 +1,8 @@
-"""Compiled per-row word counts for the rule filters (numba, no GIL held).
+"""Compiled passes for the rule filters (numba, no GIL held): distinct words per row, vocabulary lookup,
+all-uppercase words, the longest unpunctuated stretch per row.
 
-Words are byte spans (``ByteScan.words``: sorted, each row's words in turn, ``counts`` per row). Compiled on first
-use and cached next to this module, like ``minhash_kernel``.
+Words are byte spans (``ByteScan.words``: sorted, each row's words in turn, ``counts`` per row); masks are
+``ByteScan``'s per-byte masks. Compiled on first use and cached next to this module, like ``minhash_kernel``.
 """
 
 from __future__ import annotations
@@ -113,4 +114,52 @@ def distinct_share_at_most(
                 break
         out[row] = not exceeded and distinct / count <= threshold
         first += count
+    return out
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def all_upper(upper: np.ndarray, lower: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Per span, ``str.isupper()`` from per-byte masks: some byte of an uppercase character, none of a lowercase
+    one."""
+    out = np.zeros(len(starts), dtype=np.bool_)
+    for i in range(len(starts)):
+        seen = False
+        for k in range(starts[i], ends[i]):
+            if lower[k]:
+                seen = False
+                break
+            seen = seen or upper[k]
+        out[i] = seen
+    return out
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def longest_unpunctuated(data: np.ndarray, space: np.ndarray, ascii_marks: np.ndarray, offsets: np.ndarray
+                         ) -> np.ndarray:
+    """Per row, the most words (runs of bytes neither space nor mark) between two punctuation marks: the ASCII
+    bytes flagged in ``ascii_marks`` and the characters – • … (E2 80 93/A2/A6). Each mark, and each row, starts
+    a new stretch."""
+    out = np.zeros(len(offsets) - 1, dtype=np.int64)
+    for row in range(len(offsets) - 1):
+        longest, words, inside = 0, 0, False
+        k, end = offsets[row], offsets[row + 1]
+        while k < end:
+            byte = data[k]
+            size = 0  # bytes of a mark starting here
+            if ascii_marks[byte]:
+                size = 1
+            elif byte == 0xE2 and k + 2 < end and data[k + 1] == 0x80 and (
+                    data[k + 2] == 0x93 or data[k + 2] == 0xA2 or data[k + 2] == 0xA6):
+                size = 3
+            if size:
+                longest, words, inside = max(longest, words), 0, False
+                k += size
+                continue
+            if space[k]:
+                inside = False
+            elif not inside:
+                words += 1
+                inside = True
+            k += 1
+        out[row] = max(longest, words)
     return out
