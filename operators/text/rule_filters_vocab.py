@@ -24,12 +24,12 @@ def english_stopwords() -> frozenset[str]:
 @lru_cache(maxsize=8)
 def vocabulary_table(vocabulary: frozenset[str]) -> tuple[np.ndarray, ...]:
     """The words' UTF-8 bytes and offsets, and an open-addressing table of their hashes (``in_vocabulary``)."""
-    from operators.text.word_kernels import fnv_of
+    from operators.text.word_kernels import fnv_of, table_width
 
     encoded = sorted({word.encode("utf-8") for word in vocabulary})
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     offsets[1:] = np.cumsum([len(word) for word in encoded])
-    size = 1 << max(4, (2 * len(encoded)).bit_length())
+    size = table_width(max(8, len(encoded)))
     slots, hashes = np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.uint64)
     for index, word in enumerate(encoded):
         value = fnv_of(word)

@@ -15,13 +15,23 @@ _FNV_PRIME = np.uint64(0x100000001B3)
 
 
 @numba.njit(nogil=True, cache=True, boundscheck=False)
-def _same(data: np.ndarray, a: int, a_end: int, b: int, b_end: int) -> bool:
+def _same(left: np.ndarray, a: int, a_end: int, right: np.ndarray, b: int, b_end: int) -> bool:
+    """Whether ``left[a:a_end]`` and ``right[b:b_end]`` hold the same bytes."""
     if a_end - a != b_end - b:
         return False
     for k in range(a_end - a):
-        if data[a + k] != data[b + k]:
+        if left[a + k] != right[b + k]:
             return False
     return True
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def table_width(count: int) -> int:
+    """The power of two at least twice ``count``: an open-addressing table that is at most half full."""
+    width = 1
+    while width < 2 * count:
+        width *= 2
+    return width
 
 
 @numba.njit(nogil=True, cache=True, boundscheck=False)
@@ -55,15 +65,9 @@ def in_vocabulary(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, words:
         slot = np.int64(value & np.uint64(mask))
         while slots[slot] != 0:
             word = slots[slot] - 1
-            if hashes[slot] == value and offsets[word + 1] - offsets[word] == end - start:
-                same = True
-                for k in range(end - start):
-                    if words[offsets[word] + k] != data[start + k]:
-                        same = False
-                        break
-                if same:
-                    out[i] = True
-                    break
+            if hashes[slot] == value and _same(words, offsets[word], offsets[word + 1], data, start, end):
+                out[i] = True
+                break
             slot = (slot + 1) & mask
     return out
 
@@ -75,12 +79,7 @@ def distinct_share_at_most(
     """Per row, whether distinct words / words is at most ``threshold`` (exact: words are equal bytes; a row
     without words: 0 / 1). Each row's words go into an open-addressing table of its own, and a row stops as
     soon as its distinct words so far exceed the share (the full count can only be larger)."""
-    widest = 0
-    for row in range(len(counts)):
-        widest = max(widest, counts[row])
-    size = 1
-    while size < 2 * widest:
-        size *= 2
+    size = table_width(counts.max() if len(counts) else 0)
     slots = np.zeros(size, dtype=np.int64)  # word index + 1; 0: empty
     hashes = np.zeros(size, dtype=np.uint64)
     out = np.zeros(len(counts), dtype=np.bool_)
@@ -90,9 +89,7 @@ def distinct_share_at_most(
         if count == 0:
             out[row] = 0.0 <= threshold
             continue
-        width = 1
-        while width < 2 * count:
-            width *= 2
+        width = table_width(count)
         mask = width - 1
         slots[:width] = 0
         distinct, exceeded = 0, False
@@ -107,7 +104,7 @@ def distinct_share_at_most(
                     distinct += 1
                     exceeded = distinct / count > threshold
                     break
-                if hashes[slot] == value and _same(data, starts[held - 1], ends[held - 1], start, end):
+                if hashes[slot] == value and _same(data, starts[held - 1], ends[held - 1], data, start, end):
                     break
                 slot = (slot + 1) & mask
             if exceeded:
