@@ -20,7 +20,7 @@ from resources.row_chunks import RowChunks, batch_reader, unified_schema
 
 
 def _atomic_write(path: Path, write: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = _temporary(path)
     try:
         write(tmp)
         os.replace(tmp, path)
@@ -108,7 +108,7 @@ class StagedExport:
     staged: dict[str, tuple[Path, Path]]  # kind -> (temporary file, final path)
 
     def publish(self, stats: Sequence[dict[str, Any]]) -> dict[str, Path]:
-        """Write the card (counts per step from ``stats``) and rename every file into place; their paths by kind."""
+        """Rename every file into place, then write the card (counts per step from ``stats``); paths by kind."""
         paths = {kind: final for kind, (_, final) in self.staged.items()}
         for tmp, final in self.staged.values():
             os.replace(tmp, final)
@@ -142,13 +142,6 @@ def stage_export(spec: PipelineSpec, partition: str, rows: pa.Table | RowChunks,
         export.discard()
         raise
     return export
-
-
-def write_export(
-    spec: PipelineSpec, partition: str, rows: pa.Table | RowChunks, out_dir: Path, stats: Sequence[dict[str, Any]]
-) -> dict[str, Path]:
-    """Write the export files of one partition, streaming chunk by chunk; returns their paths by kind."""
-    return stage_export(spec, partition, rows, out_dir).publish(stats)
 
 
 def _temporary(path: Path) -> Path:
