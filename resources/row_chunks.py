@@ -29,6 +29,8 @@ import pyarrow as pa
 DEFAULT_CHUNK_ROWS = 65536
 DEFAULT_CHUNK_BYTES = 64 << 20
 _SPILL_ROOT: Path | None = None
+COALESCE_ROWS = 65536  # a batch handed to DuckDB or a file writer: at least this many rows ...
+COALESCE_BYTES = 8 << 20  # ... or this many bytes (see ``coalesced_batches``)
 SPILL_BEHIND = 2  # spill writes that may wait for the disk at once
 _SPILL_THREAD: tuple[int, ThreadPoolExecutor, threading.BoundedSemaphore] | None = None
 _SPILL_LOCK = threading.Lock()
@@ -208,7 +210,8 @@ def unified_schema(schemas: Iterable[pa.Schema]) -> pa.Schema | None:
 
 
 def batch_reader(tables: Iterable[pa.Table], schema: pa.Schema) -> pa.RecordBatchReader:
-    """A streaming reader over tables cast to one schema (for DuckDB scans and file writers)."""
+    """A streaming reader over tables cast to one schema (for DuckDB scans and file writers), in batches of at
+    least ``COALESCE_ROWS`` rows or ``COALESCE_BYTES`` bytes (see ``coalesced_batches``)."""
 
     def batches() -> Iterator[pa.RecordBatch]:
         for table in tables:
@@ -217,4 +220,38 @@ def batch_reader(tables: Iterable[pa.Table], schema: pa.Schema) -> pa.RecordBatc
                     table = table.append_column(name, pa.nulls(table.num_rows, schema.field(name).type))
             yield from table.select(schema.names).cast(schema).to_batches()
 
-    return pa.RecordBatchReader.from_batches(schema, batches())
+    return pa.RecordBatchReader.from_batches(schema, coalesced_batches(batches(), schema))
+
+
+def coalesced_batches(batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """Consecutive small batches merged until a batch holds ``COALESCE_ROWS`` rows or ``COALESCE_BYTES`` bytes.
+
+    A filter's output keeps its input's batches, so a few hundred dropped rows of a parsed file come as ~100
+    batches of a few rows each, and DuckDB's Arrow scan pays per batch (a 1,000-row drop list in 90 batches
+    inserts 4x slower than in one). Batches already that large pass through without a copy."""
+    pending: list[pa.RecordBatch] = []
+    rows = size = 0
+    for batch in batches:
+        if not pending and (batch.num_rows >= COALESCE_ROWS or batch.nbytes >= COALESCE_BYTES):
+            yield batch
+            continue
+        pending.append(batch)
+        rows, size = rows + batch.num_rows, size + batch.nbytes
+        if rows >= COALESCE_ROWS or size >= COALESCE_BYTES:
+            yield from _merged(pending, schema)
+            pending, rows, size = [], 0, 0
+    if pending:
+        yield from _merged(pending, schema)
+
+
+def _merged(batches: list[pa.RecordBatch], schema: pa.Schema) -> list[pa.RecordBatch]:
+    return batches if len(batches) == 1 else pa.Table.from_batches(batches, schema).combine_chunks().to_batches()
+
+
+def coalesced(table: pa.Table) -> pa.Table:
+    """``table`` with its small batches merged (``coalesced_batches``); the same table when nothing merges."""
+    if table.num_rows == 0 or all(
+        batch.num_rows >= COALESCE_ROWS or batch.nbytes >= COALESCE_BYTES for batch in table.to_batches()
+    ):
+        return table
+    return pa.Table.from_batches(list(coalesced_batches(table.to_batches(), table.schema)), table.schema)

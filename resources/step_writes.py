@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from resources.row_chunks import batch_reader, unified_schema
+from resources.row_chunks import batch_reader, coalesced, unified_schema
 from resources.step_store import (
     STATS_DDL,
     STATS_TABLE,
@@ -36,7 +36,7 @@ from resources.warehouse import quote, registered, replace_in_open_transaction, 
 def _incoming(name: str, rows: Rows) -> dict[str, pa.Table | pa.RecordBatchReader]:
     """Relations to register for one input of a write: the rows (a stream for chunks) and an empty shape."""
     if isinstance(rows, pa.Table):
-        return {name: rows, name + "_shape": rows.schema.empty_table()}
+        return {name: coalesced(rows), name + "_shape": rows.schema.empty_table()}
     schema = unified_schema(chunk.schema for chunk in rows.chunks) or pa.schema([])
     return {name: batch_reader(rows.tables(), schema), name + "_shape": schema.empty_table()}
 
