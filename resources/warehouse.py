@@ -72,11 +72,11 @@ def read_partition(
     ).to_arrow_table()
 
 
-def _sync_columns(conn: duckdb.DuckDBPyConnection, target: str, view: str) -> None:
-    """Add to ``target`` the columns ``view`` has and it lacks (a spec may add output columns), and type the
+def _sync_columns(conn: duckdb.DuckDBPyConnection, target: str, columns: list[tuple[str, str]]) -> None:
+    """Add to ``target`` the ``columns`` (name, type) it lacks (a spec may add output columns), and type the
     columns that only ever held nulls (an all-null batch makes a ``NULL``-typed column) once a batch has values."""
     existing = {row[0]: row[1] for row in conn.execute(f"DESCRIBE {target}").fetchall()}
-    for name, column_type, *_ in conn.execute(f"DESCRIBE {view}").fetchall():
+    for name, column_type in columns:
         if name not in existing:
             conn.execute(f"ALTER TABLE {target} ADD COLUMN {quote(name)} {column_type}")
         elif existing[name] == '"NULL"' and column_type != '"NULL"':
@@ -117,10 +117,27 @@ def replace_in_open_transaction(
     target = table_name(pipeline, table)
     shape = shape or incoming
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(pipeline)}")
-    conn.execute(
-        f"CREATE TABLE IF NOT EXISTS {target} AS "
-        f"SELECT CAST(NULL AS VARCHAR) AS _partition, * FROM {shape} LIMIT 0"
-    )
-    _sync_columns(conn, target, shape)
+    columns = [(name, column_type) for name, column_type, *_ in conn.execute(f"DESCRIBE {shape}").fetchall()]
+    conn.execute(_create_table_sql(target, shape, columns))
+    _sync_columns(conn, target, columns)
     conn.execute(f"DELETE FROM {target} WHERE _partition = ?", [partition])
     conn.execute(f"INSERT INTO {target} BY NAME SELECT ? AS _partition, * FROM {incoming}", [partition])
+
+
+def _create_table_sql(target: str, shape: str, columns: list[tuple[str, str]]) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` for ``target``: ``_partition`` and the ``columns`` of ``shape``.
+
+    ``BLOB`` columns are stored uncompressed. They hold hashes, MinHash signatures and embeddings, which do not
+    compress, and DuckDB's string compression analysis of them at checkpoint costs 4x the write itself (85k
+    MinHash signatures: 0.57 s of CPU against 0.15 s uncompressed, the same file size).
+    """
+    if not any(column_type == "BLOB" for _, column_type in columns) or any(
+        column_type == '"NULL"' for _, column_type in columns
+    ):
+        return (f"CREATE TABLE IF NOT EXISTS {target} AS "
+                f"SELECT CAST(NULL AS VARCHAR) AS _partition, * FROM {shape} LIMIT 0")
+    definitions = ", ".join(
+        f"{quote(name)} {column_type}" + (" USING COMPRESSION uncompressed" if column_type == "BLOB" else "")
+        for name, column_type in columns
+    )
+    return f"CREATE TABLE IF NOT EXISTS {target} (_partition VARCHAR, {definitions})"

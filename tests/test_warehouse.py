@@ -49,3 +49,23 @@ def test_reading_a_missing_table_says_what_to_do(tmp_path: Path) -> None:
     conn = duckdb.connect(str(tmp_path / "w.duckdb"))
     with pytest.raises(LookupError, match="materialize it first"):
         read_partition(conn, "p", "nothing", "a")
+
+
+def test_binary_columns_are_stored_uncompressed_and_read_back(tmp_path: Path) -> None:
+    """Hashes and signatures do not compress: their column skips DuckDB's compression analysis, the rows are intact."""
+    path = tmp_path / "w.duckdb"
+    signatures = [bytes([i % 256]) * 64 + i.to_bytes(8, "little") for i in range(3000)]
+    index = pa.table({"_row_id": pa.array(range(3000), pa.int64()), "signature": pa.array(signatures, pa.binary())})
+    conn = duckdb.connect(str(path))
+    write_step_output(conn, "p", "dedup", "a", rows(["x"]), None, {}, side_tables={"index": index})
+    write_step_output(conn, "p", "dedup", "a", rows(["x"]), None, {}, side_tables={"index": index})  # a re-run
+    conn.execute("CHECKPOINT")
+    ddl = conn.sql("SELECT sql FROM duckdb_tables() WHERE table_name = 'dedup__index'").fetchall()[0][0]
+    assert "signature BLOB USING COMPRESSION Uncompressed" in ddl
+    methods = {row[0] for row in conn.sql("SELECT compression FROM pragma_storage_info('p.dedup__index') "
+                                          "WHERE column_name = 'signature' AND segment_type = 'BLOB'").fetchall()}
+    assert methods == {"Uncompressed"}
+    stored = conn.sql("SELECT signature FROM p.dedup__index WHERE _partition = 'a' ORDER BY _row_id").fetchall()
+    assert [row[0] for row in stored] == signatures
+    text_ddl = conn.sql("SELECT sql FROM duckdb_tables() WHERE table_name = 'dedup'").fetchall()[0][0]
+    assert "COMPRESSION" not in text_ddl  # other columns keep DuckDB's choice
