@@ -7,9 +7,9 @@ transaction, committed before the next starts; once a job fails, every later job
 lands on top of a failed one. The connection is kept between jobs that come in quick succession and closed
 after ``idle_seconds`` without work, so a long step (an LLM call, a large dedup) never holds the DuckDB file,
 which other processes (other runs, ``dataflow show``) must be able to open. A commit runs DuckDB's checkpoint
-only once the write-ahead log passes ``DATAFLOW_DUCKDB_CHECKPOINT`` (default 256MB, DuckDB's own is 16 MB), since
-the next step would wait for it; otherwise the checkpoint runs when the connection closes, mostly while a long step
-computes.
+once the write-ahead log passes ``DATAFLOW_DUCKDB_CHECKPOINT`` (default 16MB, DuckDB's own), and a write larger
+than that skips the log: its rows are compressed and written to the database file once, not logged and then
+checkpointed. The checkpoint runs on this thread while the op's next steps compute.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from resources.warehouse import connect
 T = TypeVar("T")
 Job = Callable[[duckdb.DuckDBPyConnection], object]
 IDLE_SECONDS = float(os.environ.get("DATAFLOW_DUCKDB_IDLE_SECONDS", "0.5"))
-CHECKPOINT_WAL = os.environ.get("DATAFLOW_DUCKDB_CHECKPOINT", "256MB")  # write-ahead log size that checkpoints
+CHECKPOINT_WAL = os.environ.get("DATAFLOW_DUCKDB_CHECKPOINT", "16MB")  # write-ahead log size that checkpoints
 
 
 class EarlierWriteFailedError(RuntimeError):

@@ -83,16 +83,20 @@ def test_threads_opening_connections_to_one_file_at_once(tmp_path: Path) -> None
     assert errors == []
 
 
-def test_a_commit_leaves_the_checkpoint_to_the_close(tmp_path: Path) -> None:
-    """DuckDB checkpoints inside a commit once its write-ahead log passes 16 MB; the writer leaves that to the
-    close (idle, or the segment's end), so the step after a large write does not wait for the checkpoint."""
+def test_commits_checkpoint_once_the_log_passes_16mb(tmp_path: Path) -> None:
+    """Once the log passes ``DATAFLOW_DUCKDB_CHECKPOINT`` (16MB), a commit checkpoints: the log never holds more
+    than about one large write, the rows go to the database file while the writer's connection is open, and
+    small writes stay in the log until the close."""
     path = tmp_path / "w.duckdb"
     wal = Path(str(path) + ".wal")
     with WarehouseWriter(DuckDBResource(database=str(path)), idle_seconds=60) as writer:
         writer.call(lambda conn: conn.execute("CREATE TABLE t (s VARCHAR)"))
-        insert = "INSERT INTO t SELECT repeat(i::VARCHAR, 400) FROM range(12000) r(i)"  # ~20 MB into the log
+        writer.call(lambda conn: conn.execute("INSERT INTO t VALUES ('small')"))
+        assert wal.exists() and 0 < wal.stat().st_size < (1 << 20)  # logged, not yet checkpointed
+        insert = "INSERT INTO t SELECT repeat(i::VARCHAR, 400) FROM range(12000) r(i)"  # ~20 MB
         for _ in range(3):  # one transaction each
             writer.call(lambda conn: conn.execute(insert))
-        assert wal.exists() and wal.stat().st_size > 3 * (16 << 20)  # no commit checkpointed the log away
-    assert not wal.exists() or wal.stat().st_size == 0  # the close did
-    assert rows(path, "SELECT count(*) FROM t") == [(36000,)]
+            assert not wal.exists() or wal.stat().st_size < (24 << 20)  # the log never holds two of them
+        assert path.stat().st_size > (16 << 20)  # checkpointed into the file while the connection is open
+    assert not wal.exists() or wal.stat().st_size == 0
+    assert rows(path, "SELECT count(*) FROM t") == [(36001,)]
