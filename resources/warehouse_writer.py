@@ -9,7 +9,9 @@ after ``idle_seconds`` without work, so a long step (an LLM call, a large dedup)
 which other processes (other runs, ``dataflow show``) must be able to open. A commit runs DuckDB's checkpoint
 once the write-ahead log passes ``DATAFLOW_DUCKDB_CHECKPOINT`` (default 16MB, DuckDB's own), and a write larger
 than that skips the log: its rows are compressed and written to the database file once, not logged and then
-checkpointed. The checkpoint runs on this thread while the op's next steps compute.
+checkpointed. A write below a row group (122,880 rows) is always logged, so when no job waits and the log holds
+``DATAFLOW_DUCKDB_IDLE_CHECKPOINT`` bytes (default 8 MiB), the writer checkpoints at once: on this thread,
+while the op's next steps compute, not inside the next commit that the op's report waits for.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import ExitStack
+from pathlib import Path
 from typing import TypeVar
 
 import duckdb
@@ -30,6 +33,8 @@ from resources.warehouse import connect
 T = TypeVar("T")
 Job = Callable[[duckdb.DuckDBPyConnection], object]
 IDLE_SECONDS = float(os.environ.get("DATAFLOW_DUCKDB_IDLE_SECONDS", "0.5"))
+# a writer with no job waiting checkpoints once the log holds this many bytes (0: never)
+IDLE_CHECKPOINT_BYTES = int(os.environ.get("DATAFLOW_DUCKDB_IDLE_CHECKPOINT", str(8 << 20)))
 CHECKPOINT_WAL = os.environ.get("DATAFLOW_DUCKDB_CHECKPOINT", "16MB")  # write-ahead log size that checkpoints
 
 
@@ -44,6 +49,7 @@ class WarehouseWriter:
         self.resource = resource
         self.idle_seconds = idle_seconds
         self.connections_opened = 0
+        self.idle_checkpoints = self.idle_checkpoints_skipped = 0
         self._jobs: queue.Queue[tuple[Job, Future] | None] = queue.Queue()
         self._failure: BaseException | None = None
         self._thread = threading.Thread(target=self._serve, name=f"{name}-writer", daemon=True)
@@ -70,6 +76,23 @@ class WarehouseWriter:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _checkpoint_when_idle(self, conn: duckdb.DuckDBPyConnection) -> None:
+        """With no job waiting, move a log of ``IDLE_CHECKPOINT_BYTES`` or more into the file now, while the op
+        computes, rather than in the next commit, which the op's report waits for."""
+        if not IDLE_CHECKPOINT_BYTES:
+            return
+        try:
+            logged = Path(self.resource.database + ".wal").stat().st_size
+        except (OSError, ValueError):  # an in-memory or remote database, or nothing logged
+            return
+        if logged >= IDLE_CHECKPOINT_BYTES:
+            try:
+                conn.execute("CHECKPOINT")
+            except duckdb.Error:  # another connection's transaction is open: the next commit checkpoints instead
+                self.idle_checkpoints_skipped += 1
+            else:
+                self.idle_checkpoints += 1
+
     def _serve(self) -> None:
         held = ExitStack()
         conn: duckdb.DuckDBPyConnection | None = None
@@ -95,6 +118,8 @@ class WarehouseWriter:
                     conn.execute("SET checkpoint_threshold = ?", [CHECKPOINT_WAL])
                     self.connections_opened += 1
                 future.set_result(job(conn))
+                if self._jobs.empty():
+                    self._checkpoint_when_idle(conn)
             except BaseException as error:  # noqa: BLE001 - handed to the submitter through the future
                 self._failure = error
                 future.set_exception(error)

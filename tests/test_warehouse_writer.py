@@ -100,3 +100,29 @@ def test_commits_checkpoint_once_the_log_passes_16mb(tmp_path: Path) -> None:
         assert path.stat().st_size > (16 << 20)  # checkpointed into the file while the connection is open
     assert not wal.exists() or wal.stat().st_size == 0
     assert rows(path, "SELECT count(*) FROM t") == [(36001,)]
+
+
+@pytest.mark.parametrize("idle_bytes", [8 << 20, 0])
+def test_an_idle_writer_checkpoints_a_large_log_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        idle_bytes: int) -> None:
+    """A write below a row group is logged; when no job waits and the log holds ``IDLE_CHECKPOINT_BYTES``, the
+    writer checkpoints right after it, connection still open (0: it waits for a commit past 16MB or the close)."""
+    import resources.warehouse_writer as module
+
+    monkeypatch.setattr(module, "IDLE_CHECKPOINT_BYTES", idle_bytes)
+    path = tmp_path / "w.duckdb"
+    wal = Path(str(path) + ".wal")
+    with WarehouseWriter(DuckDBResource(database=str(path)), idle_seconds=60) as writer:
+        writer.call(lambda conn: conn.execute("CREATE TABLE t (s VARCHAR)"))
+        writer.call(lambda conn: conn.execute("INSERT INTO t SELECT repeat(i::VARCHAR, 400) FROM range(6000) r(i)"))
+        deadline = time.monotonic() + 10  # the checkpoint runs on the writer's thread after the job's result
+        while idle_bytes and writer.idle_checkpoints == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        logged = wal.stat().st_size if wal.exists() else 0
+        assert writer.connections_opened == 1
+        if idle_bytes:
+            assert logged < (1 << 20) and writer.idle_checkpoints == 1
+            assert path.stat().st_size > (4 << 20)  # the rows are in the file (compressed)
+        else:
+            assert logged > (8 << 20) and writer.idle_checkpoints == 0
+    assert rows(path, "SELECT count(*) FROM t") == [(6000,)]
