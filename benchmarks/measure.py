@@ -7,6 +7,7 @@ Modes: ``operators`` (each step of the spec alone, on the rows that reach it), `
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import tempfile
@@ -19,8 +20,10 @@ import pyarrow as pa
 from benchmarks.process_memory import memory_mb
 from dataflow_assets.raw_reader import read_raw
 from dataflow_assets.spec_loader import load_spec
-from operators.base import Filter, OperatorContext
-from operators.registry import get_operator
+from operators.base import Filter, Operator, OperatorContext
+from operators.parallel import thread_count
+from operators.registry import all_operators, get_operator
+from operators.text.rule_filters_common import RuleFilter
 
 SPEC_PATH = Path(__file__).resolve().parents[1] / "dataflow_assets" / "pipelines" / "text_pretrain_filter.yaml"
 
@@ -30,22 +33,35 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _timed(operator: Operator, table: pa.Table, step: str, op: str) -> tuple[dict, pa.Table]:
+    """One operator on ``table``, best of two calls (the first also pays one-off set-up: regex, class tables)."""
+    seconds = float("inf")
+    for _ in range(2):
+        start = time.perf_counter()
+        result = operator.run(table, OperatorContext(step=step))
+        seconds = min(seconds, time.perf_counter() - start)
+    row = {"step": step, "op": op, "input_rows": table.num_rows,
+           "rows_per_s": table.num_rows / seconds if seconds else float("inf"), "kept": result.kept}
+    return row, result.table
+
+
 def run_operators(corpus: Path) -> dict:
-    """Time each step alone on the rows that reach it (best of two calls)."""
+    """Time each step alone on the rows that reach it; then every other registered rule filter (default
+    config) on the rows that reach the spec's first rule filter."""
     spec = load_spec(SPEC_PATH)
     table = read_raw(corpus, spec.raw).table
-    steps = []
+    steps, rule_input = [], None
     for step in spec.steps:
-        operator = get_operator(step.op)(step.config, step.inputs, step.outputs)
-        seconds = float("inf")
-        for _ in range(2):  # best of two: the first call also pays one-off set-up (regex and class tables)
-            start = time.perf_counter()
-            result = operator.run(table, OperatorContext(step=step.name))
-            seconds = min(seconds, time.perf_counter() - start)
-        steps.append({"step": step.name, "op": step.op, "input_rows": table.num_rows,
-                      "rows_per_s": table.num_rows / seconds if seconds else float("inf"), "kept": result.kept})
-        table = result.table
-    return {"steps": steps, "peak_rss_mb": peak_rss_mb()}
+        op_cls = get_operator(step.op)
+        if rule_input is None and issubclass(op_cls, RuleFilter):
+            rule_input = table
+        row, table = _timed(op_cls(step.config, step.inputs, step.outputs), table, step.name, step.op)
+        steps.append(row)
+    in_spec = {step.op for step in spec.steps}
+    others = [_timed(cls({}, {}, {}), rule_input, "", name)[0] for name, cls in sorted(all_operators().items())
+              if rule_input is not None and issubclass(cls, RuleFilter) and name not in in_spec]
+    return {"steps": steps, "other_rule_filters": others, "peak_rss_mb": peak_rss_mb(),
+            "cpus": len(os.sched_getaffinity(0)), "pool_threads": thread_count()}
 
 
 def run_chain(corpus: Path) -> dict:
