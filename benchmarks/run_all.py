@@ -20,8 +20,6 @@ from pathlib import Path
 from benchmarks.dataflow_compare import render_table, run_reference
 from benchmarks.results_file import write_section
 from operators.parallel import THREADS_ENV
-from operators.registry import get_operator
-from operators.text.rule_filters_common import RuleFilter
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
@@ -151,15 +149,23 @@ def render(args: argparse.Namespace, corpus: Path, operators: dict, chain: dict,
 
 
 
+# DataFlow's 20 rule filters, the ones the issue's operator targets name (WordNumber, Ngram, Blocklist are apart)
+DATAFLOW_RULE_FILTERS = frozenset(f"{name}Filter" for name in (
+    "ColonEnd", "SentenceNumber", "LineEndWithEllipsis", "ContentNull", "SymbolWordRatio", "AlphaWords", "HtmlEntity",
+    "IDCard", "NoPunc", "SpecialCharacter", "Watermark", "MeanWordLength", "StopWord", "CurlyBracket", "CapitalWords",
+    "LoremIpsum", "UniqueWords", "CharNumber", "LineStartWithBulletpoint", "LineWithJavascript"))
+
+
 def one_core_summary(steps: list[dict]) -> list[str]:
-    """The issue's operator targets read from the one-core column: rule filters ≥ 200k rows/s, none < 100k."""
-    rule = [row for row in steps if issubclass(get_operator(row["op"]), RuleFilter) and "one_core_rows_per_s" in row]
+    """The issue's operator targets read from the one-core column: DataFlow's 20 rule filters ≥ 200k rows/s,
+    none < 100k."""
+    rule = [row for row in steps if row["op"] in DATAFLOW_RULE_FILTERS and "one_core_rows_per_s" in row]
     if not rule:
         return []
     slowest = min(rule, key=lambda row: row["one_core_rows_per_s"])
     at_target = sum(row["one_core_rows_per_s"] >= 200_000 for row in rule)
     below = [row["op"] for row in rule if row["one_core_rows_per_s"] < 100_000]
-    return ["", f"Rule filters on one core: {at_target} of {len(rule)} at 200k rows/s or more; slowest "
+    return ["", f"DataFlow's rule filters on one core: {at_target} of {len(rule)} at 200k rows/s or more; slowest "
             f"{slowest['op']} at {slowest['one_core_rows_per_s']:,.0f} rows/s; below 100k: "
             f"{', '.join(below) if below else 'none'}."]
 

@@ -21,6 +21,7 @@ def test_operators_are_measured_on_one_core_and_with_the_pool(tmp_path: Path) ->
     steps = {row["op"] for row in pooled["steps"]}
     others = {row["op"] for row in pooled["other_rule_filters"]}
     rule_filters = {name for name, cls in all_operators().items() if issubclass(cls, RuleFilter)}
+    assert run_all.DATAFLOW_RULE_FILTERS <= rule_filters and len(run_all.DATAFLOW_RULE_FILTERS) == 20
     assert rule_filters <= steps | others and not steps & others  # each rule filter measured once
     assert {"AlphaWordsFilter", "IDCardFilter", "StopWordFilter"} <= others  # not in the spec: still measured
     first_rule = next(row for row in pooled["steps"] if row["op"] in rule_filters)
@@ -28,5 +29,7 @@ def test_operators_are_measured_on_one_core_and_with_the_pool(tmp_path: Path) ->
     for key in ("steps", "other_rule_filters"):  # same rows kept on one core as with the pool
         assert [row["kept"] for row in alone[key]] == [row["kept"] for row in pooled[key]]
         assert all(row["rows_per_s"] > 0 for row in alone[key])
-    summary = run_all.one_core_summary([row | {"one_core_rows_per_s": 150_000.0} for row in pooled["steps"]])
-    assert summary[-1].startswith("Rule filters on one core: 0 of ") and summary[-1].endswith("below 100k: none.")
+    every = pooled["steps"] + pooled["other_rule_filters"]
+    summary = run_all.one_core_summary([row | {"one_core_rows_per_s": 150_000.0} for row in every])
+    assert summary[-1].startswith("DataFlow's rule filters on one core: 0 of 20 ")
+    assert summary[-1].endswith("below 100k: none.")
