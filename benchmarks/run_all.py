@@ -26,13 +26,19 @@ OUT = HERE / "out"
 SPEC = HERE.parent / "dataflow_assets" / "pipelines" / "text_pretrain_filter.yaml"
 BEGIN, END = "<!-- BENCH text_pretrain_filter BEGIN -->", "<!-- BENCH text_pretrain_filter END -->"
 
+# DataFlow's 20 rule filters, the ones the issue's operator targets name (WordNumber, Ngram, Blocklist are apart)
+DATAFLOW_RULE_FILTERS = frozenset(f"{name}Filter" for name in (
+    "ColonEnd", "SentenceNumber", "LineEndWithEllipsis", "ContentNull", "SymbolWordRatio", "AlphaWords", "HtmlEntity",
+    "IDCard", "NoPunc", "SpecialCharacter", "Watermark", "MeanWordLength", "StopWord", "CurlyBracket", "CapitalWords",
+    "LoremIpsum", "UniqueWords", "CharNumber", "LineStartWithBulletpoint", "LineWithJavascript"))
+
 
 def _measure(mode: str, corpus: Path, extra: list[str] | None = None, one_core: bool = False) -> dict:
     """One ``benchmarks.measure`` run in its own process; ``one_core``: pinned to one CPU, operator pool of 1."""
     command = [sys.executable, "-m", "benchmarks.measure", mode, str(corpus), *(extra or [])]
     env = os.environ | ({THREADS_ENV: "1"} if one_core else {})
     cpu = min(os.sched_getaffinity(0))
-    pin = (lambda: os.sched_setaffinity(0, {cpu})) if one_core else None
+    pin = (lambda: os.sched_setaffinity(0, {cpu})) if one_core else None  # run in the child before it starts
     done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=HERE.parent, env=env,
                           preexec_fn=pin)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -146,14 +152,6 @@ def render(args: argparse.Namespace, corpus: Path, operators: dict, chain: dict,
     lines += render_table(reference, operators, chain, dagster) if reference else []
     lines.append(END)
     return "\n".join(lines)
-
-
-
-# DataFlow's 20 rule filters, the ones the issue's operator targets name (WordNumber, Ngram, Blocklist are apart)
-DATAFLOW_RULE_FILTERS = frozenset(f"{name}Filter" for name in (
-    "ColonEnd", "SentenceNumber", "LineEndWithEllipsis", "ContentNull", "SymbolWordRatio", "AlphaWords", "HtmlEntity",
-    "IDCard", "NoPunc", "SpecialCharacter", "Watermark", "MeanWordLength", "StopWord", "CurlyBracket", "CapitalWords",
-    "LoremIpsum", "UniqueWords", "CharNumber", "LineStartWithBulletpoint", "LineWithJavascript"))
 
 
 def one_core_summary(steps: list[dict]) -> list[str]:

@@ -118,11 +118,11 @@ class WarehouseWriter:
                     conn.execute("SET checkpoint_threshold = ?", [CHECKPOINT_WAL])
                     self.connections_opened += 1
                 future.set_result(job(conn))
-                if self._jobs.empty():
-                    self._checkpoint_when_idle(conn)
             except BaseException as error:  # noqa: BLE001 - handed to the submitter through the future
                 self._failure = error
                 future.set_exception(error)
                 held.close()  # a failed transaction may leave the connection unusable
                 conn = None
+            if conn is not None and self._jobs.empty():  # not part of the job: its failure fails no job
+                self._checkpoint_when_idle(conn)
         held.close()
