@@ -20,7 +20,8 @@ def test_operators_are_measured_on_one_core_and_with_the_pool(tmp_path: Path) ->
     assert pooled["pool_threads"] >= 1 and pooled["cpus"] >= alone["cpus"]
     steps = {row["op"] for row in pooled["steps"]}
     others = {row["op"] for row in pooled["other_rule_filters"]}
-    rule_filters = {name for name, cls in all_operators().items() if issubclass(cls, RuleFilter)}
+    rule_filters = {name for name, cls in all_operators().items()  # the built-in ones: other tests register more
+                    if issubclass(cls, RuleFilter) and cls.__module__.startswith("operators.")}
     assert run_all.DATAFLOW_RULE_FILTERS <= rule_filters and len(run_all.DATAFLOW_RULE_FILTERS) == 20
     assert rule_filters <= steps | others and not steps & others  # each rule filter measured once
     assert {"AlphaWordsFilter", "IDCardFilter", "StopWordFilter"} <= others  # not in the spec: still measured
