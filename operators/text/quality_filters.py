@@ -28,9 +28,9 @@ from operators.text.quality_tokens import (
     ngram_hashes,
     removed_per_span,
 )
-from operators.text.rule_filters_common import EMPTY, Checks, RuleFilter, empty_rows, python_lower
+from operators.text.rule_filters_common import EMPTY, SCAN_SLICE_BYTES, Checks, RuleFilter, empty_rows, python_lower
 from operators.text.rule_filters_scan import ByteScan
-from operators.text.rule_filters_vocab import is_member
+from operators.text.rule_filters_vocab import member_counts
 
 __all__ = ["BlocklistFilter", "LexicalDiversityFilter", "NgramFilter", "WordNumberFilter"]
 
@@ -47,10 +47,11 @@ class WordNumberFilter(RuleFilter):
     name: ClassVar[str] = "WordNumberFilter"
     description = "Keeps texts whose whitespace-separated word count is within [min_words, max_words)."
     Config = WordNumberConfig
+    slice_bytes: ClassVar[int] = SCAN_SLICE_BYTES
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
         scan = ByteScan.of(text)
-        words = scan.per_row(scan.word_starts)
+        words = scan.word_counts
         return [
             (words < self.config.min_words, "word_count_below_min"),
             (words >= self.config.max_words, "word_count_above_max"),
@@ -79,6 +80,7 @@ class NgramFilter(RuleFilter):
     name: ClassVar[str] = "NgramFilter"
     description = "Drops repetitive texts: distinct n-grams / all n-grams outside [min_score, max_score]."
     Config = NgramConfig
+    slice_bytes: ClassVar[int] = SCAN_SLICE_BYTES
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
         scores = self.scores(text)
@@ -185,6 +187,7 @@ class BlocklistFilter(RuleFilter):
         "Drops texts containing more than threshold words from a language's blocklist, and empty texts."
     )
     Config = BlocklistConfig
+    slice_bytes: ClassVar[int] = SCAN_SLICE_BYTES
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
         hits = self.hits(text)
@@ -196,7 +199,8 @@ class BlocklistFilter(RuleFilter):
         starts, ends = scan.tokens if self.config.use_tokenizer else scan.words
         if len(starts) == 0:
             return np.zeros(len(text), dtype=np.int64)
-        hits = scan.per_row(starts, is_member(scan, starts, ends, _single_words(self.config.language)))
+        counts = scan.per_row(starts) if self.config.use_tokenizer else scan.word_counts
+        hits = member_counts(scan, starts, ends, counts, _single_words(self.config.language))
         if self.config.match_phrases:
             ids, dictionary = encode_spans(scan.data, ~scan.space, starts, ends - starts)
             entries = load_blocklist(self.config.language)

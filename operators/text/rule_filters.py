@@ -17,7 +17,7 @@ from pydantic import Field, field_validator
 from operators.base import OperatorConfig
 from operators.registry import register
 from operators.text.columns import char_lengths, count_regex, filled, matches_regex, matches_regex_in, to_numpy
-from operators.text.rule_filters_common import EMPTY, NON_WS, WS, Checks, RuleFilter, empty_rows
+from operators.text.rule_filters_common import EMPTY, NON_WS, SCAN_SLICE_BYTES, WS, Checks, RuleFilter, empty_rows
 from operators.text.rule_filters_scan import ByteScan
 
 
@@ -31,6 +31,10 @@ class ColonEndFilter(RuleFilter):
     def checks(self, text: pa.ChunkedArray) -> Checks:
         colon = to_numpy(pc.ends_with(filled(text), ":")).astype(bool)
         return [(empty_rows(text), EMPTY), (colon, "colon_end")]
+
+
+_TERMINATORS = np.zeros(256, dtype=np.uint8)
+_TERMINATORS[np.frombuffer(b".!?\n", dtype=np.uint8)] = 1
 
 
 class SentenceNumberConfig(OperatorConfig):
@@ -50,14 +54,7 @@ class SentenceNumberFilter(RuleFilter):
         # DataFlow counts findall(r"\b[^.!?\n]+[.!?]*"): one match per run of non-terminator
         # characters that holds a word character. Count those runs from the bytes.
         scan = ByteScan.of(text)
-        data = scan.data
-        terminator = (data == 46) | (data == 33) | (data == 63) | (data == 10)
-        segment_start = np.zeros(len(data), dtype=bool)
-        segment_start[scan.row_starts] = True
-        after = np.flatnonzero(terminator) + 1
-        segment_start[after[after < len(data)]] = True
-        starts = np.flatnonzero(segment_start)
-        count = scan.per_row(starts, scan.any_in_spans(scan.word, starts))
+        count = scan.segments_with(scan.word, _TERMINATORS)
         config = self.config
         return [
             (empty_rows(text), EMPTY),
@@ -218,6 +215,7 @@ class CharNumberFilter(RuleFilter):
     name: ClassVar[str] = "CharNumberFilter"
     description = "Keeps texts with at least threshold non-whitespace characters."
     Config = CharNumberConfig
+    slice_bytes: ClassVar[int] = SCAN_SLICE_BYTES
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
         # DataFlow: len(text.strip() minus ' ', '\n', '\t'). Other whitespace (\r, \xa0, ...) counts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterator, Sequence
+from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -20,8 +21,9 @@ WS = r"[\n" + WS_NO_NL + "]"
 NON_WS = r"[^\n" + WS_NO_NL + "]"
 
 EMPTY = "empty_text"
-SLICE_BYTES = 8 << 20
-JOINT_SLICE_BYTES = 2 << 20  # filters judging together: one slice's shared scans stay in the CPU cache
+SLICE_BYTES = 8 << 20  # regex filters: each Arrow regex call compiles its pattern and warms its DFA anew
+SCAN_SLICE_BYTES = 2 << 20  # byte-scan filters: a slice's masks and word spans stay in the CPU cache
+JOINT_SLICE_BYTES = SCAN_SLICE_BYTES  # filters judging together share one slice's scans
 
 Checks = list[tuple[np.ndarray, str]]
 
@@ -88,6 +90,7 @@ class RuleFilter(Filter):
     """A rule filter on one text column, judged slice by slice to bound memory and stay in cache."""
 
     inputs = ("text",)
+    slice_bytes: ClassVar[int] = SLICE_BYTES  # judged alone; SCAN_SLICE_BYTES for filters built on ByteScan
 
     @abstractmethod
     def checks(self, text: pa.ChunkedArray) -> Checks:
@@ -95,7 +98,8 @@ class RuleFilter(Filter):
 
     def verdict(self, batch: pa.Table, ctx: OperatorContext) -> Verdict:
         """Run ``checks`` over slices of the text column (on the shared thread pool) and join the answers."""
-        parts = parallel_map(lambda piece: decide(len(piece), self.checks(piece)), text_slices(self.text(batch)))
+        pieces = text_slices(self.text(batch), self.slice_bytes)
+        parts = parallel_map(lambda piece: decide(len(piece), self.checks(piece)), pieces)
         return _joined(parts)
 
     def joins(self, other: Filter) -> bool:
@@ -115,7 +119,7 @@ class RuleFilter(Filter):
             with shared_scans():
                 return [decide(len(piece), f.checks(piece)) for f in filters]  # type: ignore[attr-defined]
 
-        parts = parallel_map(judge, text_slices(self.text(batch), min(SLICE_BYTES, JOINT_SLICE_BYTES)))
+        parts = parallel_map(judge, text_slices(self.text(batch), JOINT_SLICE_BYTES))
         return [f.checked(_joined([part[i] for part in parts]), batch.num_rows) for i, f in enumerate(filters)]
 
 

@@ -20,10 +20,16 @@ _ASCII_PUNCT = r"!-/:-@\[-`{-~"  # string.punctuation as RE2 ranges
 _JAVASCRIPT = r"[^\n]*" + f"[{_ASCII_PUNCT}]*".join(f"[{c}{c.upper()}]" for c in "javascript") + r"[^\n]*"
 
 
-def content_lines(scan: ByteScan, content: np.ndarray) -> np.ndarray:
-    """Per row, the newline-separated lines holding at least one ``content`` byte."""
-    starts = scan.line_starts
-    return scan.per_row(starts, scan.any_in_spans(content, starts))
+_NEWLINE = np.zeros(256, dtype=np.uint8)
+_NEWLINE[10] = 1
+_PUNCT = np.zeros(256, dtype=np.uint8)
+_PUNCT[np.frombuffer(b"!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", dtype=np.uint8)] = 1  # string.punctuation
+
+
+def content_lines(scan: ByteScan, excluded: np.ndarray | None = None) -> np.ndarray:
+    """Per row, the newline-separated lines holding a byte that is not whitespace (nor flagged in the 256-entry
+    ``excluded`` table)."""
+    return scan.segments_with(scan.space, _NEWLINE, excluded, content_when=False)
 
 
 class LineEndWithEllipsisConfig(OperatorConfig):
@@ -40,7 +46,7 @@ class LineEndWithEllipsisFilter(RuleFilter):
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
         scan = ByteScan.of(text)
-        lines = content_lines(scan, ~scan.space)
+        lines = content_lines(scan)
         candidates = scan.rows_containing(b"...", "…".encode())
         ellipsis = count_regex_in(text, rf"(?:\.\.\.|…)[{WS_NO_NL}]*(?:\n|$)", candidates)
         return [
@@ -63,7 +69,7 @@ class LineStartWithBulletpointFilter(RuleFilter):
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
         scan = ByteScan.of(text)
-        lines = content_lines(scan, ~scan.space)
+        lines = content_lines(scan)
         # Whole-line matches: Arrow re-anchors "^" after each match, so "(?m)^" alone would overcount.
         candidates = scan.rows_containing(*(bullet.encode() for bullet in _BULLETS))
         bullets = count_regex_in(text, rf"(?:^|\n)[{WS_NO_NL}]*[{_BULLETS}][^\n]*", candidates)
@@ -89,11 +95,7 @@ class LineWithJavascriptFilter(RuleFilter):
         # DataFlow normalises each line first (drops ASCII punctuation, lowercases), so a line made of
         # punctuation only is blank and "Java-Script" mentions javascript.
         scan = ByteScan.of(text)
-        data = scan.data
-        punct = ((data - np.uint8(33)) < 15) | ((data - np.uint8(58)) < 7) | ((data - np.uint8(91)) < 6) | (
-            (data - np.uint8(123)) < 4
-        )
-        lines = content_lines(scan, ~scan.space & ~punct)
+        lines = content_lines(scan, _PUNCT)
         javascript = count_regex_in(text, _JAVASCRIPT, scan.rows_containing(b"j", b"J"))
         return [
             (lines == 0, EMPTY),

@@ -3,7 +3,8 @@
 Counting many small regex matches per row costs ~100 ns a match in RE2, too slow for word-level
 statistics. ``ByteScan`` instead works on the UTF-8 data buffer of a whole string column with numpy:
 per-byte masks (whitespace, word character, upper/lower case), word and token boundaries, and
-per-row counts from sorted positions. Characters are classified with Python's own ``str``
+per-row counts from sorted positions; word bounds and per-row segment counts come from compiled passes
+(``scan_kernels``). Characters are classified with Python's own ``str``
 predicates (``isspace``, ``isalnum``, ``isupper``, ``islower``), the ones DataFlow's code uses
 (see ``rule_filters_unicode``).
 """
@@ -146,24 +147,6 @@ class ByteScan:
         """Bytes that start a character (not UTF-8 continuation bytes)."""
         return (self.data < 0x80) | (self.data >= 0xC0)
 
-    @cached_property
-    def line_starts(self) -> np.ndarray:
-        """First byte of every newline-separated line of every non-empty row."""
-        line_start = np.zeros(len(self.data), dtype=bool)
-        line_start[self.row_starts] = True
-        after_newline = np.flatnonzero(self.data == 10) + 1
-        line_start[after_newline[after_newline < len(self.data)]] = True
-        return np.flatnonzero(line_start)
-
-    def run_starts(self, mask: np.ndarray) -> np.ndarray:
-        """Positions where a run of ``mask`` bytes begins (runs never cross rows)."""
-        starts = np.empty_like(mask)
-        if len(mask):
-            starts[0] = mask[0]
-            np.greater(mask[1:], mask[:-1], out=starts[1:])
-            starts[self.row_starts] = mask[self.row_starts]
-        return np.flatnonzero(starts)
-
     def run_ends(self, mask: np.ndarray, breaks: np.ndarray | None = None) -> np.ndarray:
         """Exclusive end positions of runs of ``mask`` bytes; ``breaks`` marks extra run starts."""
         ends = np.empty_like(mask)
@@ -176,14 +159,36 @@ class ByteScan:
         return np.flatnonzero(ends) + 1
 
     @cached_property
+    def _word_bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        from operators.text.scan_kernels import word_bounds
+
+        return word_bounds(self.space.view(np.uint8), self.offsets)
+
+    @property
     def word_starts(self) -> np.ndarray:
         """First byte of every whitespace-separated word (``str.split()``)."""
-        return self.run_starts(~self.space)
+        return self._word_bounds[0]
 
-    @cached_property
+    @property
     def words(self) -> tuple[np.ndarray, np.ndarray]:
         """Start and end (exclusive) byte of every whitespace-separated word."""
-        return self.word_starts, self.run_ends(~self.space)
+        return self._word_bounds[0], self._word_bounds[1]
+
+    @property
+    def word_counts(self) -> np.ndarray:
+        """Whitespace-separated words per row (``len(str.split())``)."""
+        return self._word_bounds[2]
+
+    def segments_with(self, mask: np.ndarray, separators: np.ndarray, excluded: np.ndarray | None = None,
+                      content_when: bool = True) -> np.ndarray:
+        """Per row, the segments (split at the bytes flagged in the 256-entry ``separators`` table) holding a
+        content byte: one where ``mask`` is ``content_when`` and, given ``excluded`` (256 entries), whose value
+        is not flagged there."""
+        from operators.text.scan_kernels import count_segments
+
+        excluded = np.zeros(256, dtype=np.uint8) if excluded is None else excluded.astype(np.uint8)
+        return count_segments(self.data, mask.view(np.uint8), np.uint8(content_when), excluded,
+                              separators.astype(np.uint8), self.offsets)
 
     @cached_property
     def _token_start_mask(self) -> np.ndarray:
@@ -230,15 +235,6 @@ class ByteScan:
         if where is not None:
             positions = positions[where]
         return np.diff(np.searchsorted(positions, self.offsets))
-
-    def any_in_spans(self, mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
-        """For spans beginning at sorted ``starts`` (each up to the next start): any ``mask`` byte.
-
-        Callers pass line or segment starts that tile the rows, so each span is a whole line.
-        """
-        if len(starts) == 0:
-            return np.zeros(0, dtype=bool)
-        return np.logical_or.reduceat(mask, starts)
 
     def span_any(self, mask: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """For sorted, disjoint, non-empty spans [start, end): whether any byte is in ``mask``."""

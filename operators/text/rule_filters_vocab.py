@@ -48,6 +48,16 @@ def is_member(scan: ByteScan, starts: np.ndarray, ends: np.ndarray, vocabulary: 
     return in_vocabulary(scan.data, starts, ends, *vocabulary_table(vocabulary))
 
 
+def member_counts(
+    scan: ByteScan, starts: np.ndarray, ends: np.ndarray, counts: np.ndarray, vocabulary: frozenset[str]
+) -> np.ndarray:
+    """Per row, how many of its spans (``counts`` per row) are words of ``vocabulary`` (``is_member``, counted in
+    the same compiled pass)."""
+    from operators.text.word_kernels import vocabulary_hits
+
+    return vocabulary_hits(scan.data, starts, ends, counts, *vocabulary_table(vocabulary))
+
+
 def distinct_share_at_most(
     scan: ByteScan, starts: np.ndarray, ends: np.ndarray, counts: np.ndarray, threshold: float
 ) -> np.ndarray:

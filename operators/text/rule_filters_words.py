@@ -15,9 +15,16 @@ from pydantic import Field
 from operators.base import OperatorConfig
 from operators.registry import register
 from operators.text.columns import char_lengths, count_regex_in
-from operators.text.rule_filters_common import EMPTY, Checks, RuleFilter, empty_rows, python_lower
+from operators.text.rule_filters_common import (
+    EMPTY,
+    SCAN_SLICE_BYTES,
+    Checks,
+    RuleFilter,
+    empty_rows,
+    python_lower,
+)
 from operators.text.rule_filters_scan import ByteScan
-from operators.text.rule_filters_vocab import distinct_share_at_most, english_stopwords, is_member
+from operators.text.rule_filters_vocab import distinct_share_at_most, english_stopwords, member_counts
 
 _TOKENIZER = (
     "Split words with the built-in tokenizer (punctuation as separate tokens, NLTK word_tokenize "
@@ -28,9 +35,19 @@ _TOKENIZER = (
 class _WordFilter(RuleFilter):
     """A rule filter on words: ``str.split()`` words, or tokens when the config has ``use_tokenizer``."""
 
+    slice_bytes: ClassVar[int] = SCAN_SLICE_BYTES
+
     def spans(self, scan: ByteScan) -> tuple[np.ndarray, np.ndarray]:
         """Start and end byte of each word (or token, with ``use_tokenizer``)."""
-        return scan.tokens if getattr(self.config, "use_tokenizer", False) else scan.words
+        return scan.tokens if self._tokens else scan.words
+
+    def span_counts(self, scan: ByteScan) -> np.ndarray:
+        """Words (or tokens, with ``use_tokenizer``) per row."""
+        return scan.per_row(scan.token_starts) if self._tokens else scan.word_counts
+
+    @property
+    def _tokens(self) -> bool:
+        return bool(getattr(self.config, "use_tokenizer", False))
 
 
 def _ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
@@ -84,7 +101,7 @@ class AlphaWordsFilter(_WordFilter):
         alpha = scan.ascii_alpha[starts]
         check = np.flatnonzero(~alpha)
         alpha[check] = scan.span_any(scan.ascii_alpha, starts[check], ends[check])
-        words = scan.per_row(starts)
+        words = self.span_counts(scan)
         alpha = scan.per_row(starts, alpha)
         return [
             (words == 0, EMPTY),
@@ -107,7 +124,7 @@ class MeanWordLengthFilter(_WordFilter):
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
         scan = ByteScan.of(text)
-        words = scan.per_row(scan.word_starts)
+        words = scan.word_counts
         chars = char_lengths(text) - scan.per_row(np.flatnonzero(scan.space & scan.char_start))
         mean = np.round(chars / np.maximum(words, 1), 2)
         config = self.config
@@ -134,8 +151,8 @@ class StopWordFilter(_WordFilter):
     def checks(self, text: pa.ChunkedArray) -> Checks:
         scan = ByteScan.of(python_lower(text))
         starts, ends = self.spans(scan)
-        words = scan.per_row(starts)
-        stop = scan.per_row(starts, is_member(scan, starts, ends, english_stopwords()))
+        words = self.span_counts(scan)
+        stop = member_counts(scan, starts, ends, words, english_stopwords())
         return [
             (words == 0, EMPTY),
             (_ratio(stop, words) <= self.config.threshold, "stop_word_ratio_below_min"),
@@ -162,7 +179,7 @@ class CapitalWordsFilter(_WordFilter):
         scan = ByteScan.of(text)
         starts, ends = self.spans(scan)
         upper = all_upper(scan.upper, scan.lower, starts, ends)
-        ratio = _ratio(scan.per_row(starts, upper), scan.per_row(starts))
+        ratio = _ratio(scan.per_row(starts, upper), self.span_counts(scan))
         return [
             (empty_rows(text), EMPTY),
             (ratio > self.config.threshold, "capital_word_ratio_above_max"),
@@ -184,7 +201,7 @@ class UniqueWordsFilter(_WordFilter):
     def checks(self, text: pa.ChunkedArray) -> Checks:
         scan = ByteScan.of(python_lower(text))
         starts, ends = scan.words
-        words = scan.per_row(starts)
+        words = scan.word_counts
         repetitive = distinct_share_at_most(scan, starts, ends, words, self.config.threshold)
         return [(words == 0, EMPTY), (repetitive, "unique_word_ratio_below_min")]
 

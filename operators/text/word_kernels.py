@@ -52,24 +52,65 @@ def fnv_of(word: bytes) -> int:
 
 
 @numba.njit(nogil=True, cache=True, boundscheck=False)
+def _known(data: np.ndarray, start: np.uint64, end: np.uint64, words: np.ndarray, offsets: np.ndarray,
+           slots: np.ndarray, hashes: np.ndarray, longest: np.uint64) -> bool:
+    """Whether ``data[start:end]`` is a vocabulary word (see ``in_vocabulary``); a span longer than the
+    ``longest`` word is not, unhashed."""
+    if end - start > longest:
+        return False
+    value = _FNV_OFFSET
+    k = start
+    while k < end:
+        value = (value ^ np.uint64(data[k])) * _FNV_PRIME
+        k += np.uint64(1)
+    mask = np.uint64(len(slots) - 1)
+    slot = value & mask
+    while slots[slot] != 0:
+        word = np.uint64(slots[slot] - 1)
+        first, last = np.uint64(offsets[word]), np.uint64(offsets[word + np.uint64(1)])
+        if hashes[slot] == value and _same(words, first, last, data, start, end):
+            return True
+        slot = (slot + np.uint64(1)) & mask
+    return False
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
 def in_vocabulary(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, words: np.ndarray, offsets: np.ndarray,
                   slots: np.ndarray, hashes: np.ndarray) -> np.ndarray:
     """Whether each span ``data[starts[i]:ends[i]]`` equals a vocabulary word: ``words[offsets[j]:offsets[j + 1]]``,
     found through the open-addressing table ``slots`` (word index + 1, 0: empty; a power of two long) whose
     ``hashes`` are the words' ``_fnv``."""
-    mask = len(slots) - 1
+    longest = _longest(offsets)
     out = np.zeros(len(starts), dtype=np.bool_)
     for i in range(len(starts)):
-        start, end = starts[i], ends[i]
-        value = _fnv(data, start, end)
-        slot = np.int64(value & np.uint64(mask))
-        while slots[slot] != 0:
-            word = slots[slot] - 1
-            if hashes[slot] == value and _same(words, offsets[word], offsets[word + 1], data, start, end):
-                out[i] = True
-                break
-            slot = (slot + 1) & mask
+        out[i] = _known(data, np.uint64(starts[i]), np.uint64(ends[i]), words, offsets, slots, hashes, longest)
     return out
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def vocabulary_hits(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, counts: np.ndarray, words: np.ndarray,
+                    offsets: np.ndarray, slots: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+    """Per row, how many of its spans (``counts`` per row, in turn) are vocabulary words (see ``in_vocabulary``)."""
+    longest = _longest(offsets)
+    hits = np.zeros(len(counts), dtype=np.int64)
+    span = np.uint64(0)
+    for row in range(len(counts)):
+        found = 0
+        for _ in range(counts[row]):
+            found += _known(data, np.uint64(starts[span]), np.uint64(ends[span]), words, offsets, slots, hashes,
+                            longest)
+            span += np.uint64(1)
+        hits[row] = found
+    return hits
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def _longest(offsets: np.ndarray) -> np.uint64:
+    """Bytes of the longest vocabulary word."""
+    longest = 0
+    for j in range(len(offsets) - 1):
+        longest = max(longest, offsets[j + 1] - offsets[j])
+    return np.uint64(longest)
 
 
 @numba.njit(nogil=True, cache=True, boundscheck=False)

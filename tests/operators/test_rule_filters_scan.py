@@ -18,6 +18,7 @@ from operators.text.rule_filters_vocab import (
     distinct_share_at_most,
     english_stopwords,
     is_member,
+    member_counts,
 )
 from operators.text.rule_filters_words import CapitalWordsFilter, NoPuncFilter, StopWordFilter, UniqueWordsFilter
 
@@ -56,6 +57,33 @@ def spans_text(scan: ByteScan, spans: tuple[np.ndarray, np.ndarray]) -> list[lis
 def test_words_match_str_split(texts):
     scan = ByteScan(pa.array(texts))
     assert spans_text(scan, scan.words) == [text.split() for text in texts]
+
+
+@pytest.mark.parametrize("texts", [SAMPLES, random_texts(300, 3), ["", "", "a"], ["b", "", ""], []],
+                         ids=["samples", "random", "empty-first", "empty-last", "no-rows"])
+def test_word_counts_match_str_split(texts):
+    scan = ByteScan(pa.array(texts, pa.string()))
+    assert scan.word_counts.tolist() == [len(text.split()) for text in texts]
+    assert scan.per_row(scan.word_starts).tolist() == scan.word_counts.tolist()
+
+
+def _table(flagged: str) -> np.ndarray:
+    table = np.zeros(256, dtype=np.uint8)
+    table[list(flagged.encode())] = 1
+    return table
+
+
+@pytest.mark.parametrize("texts", [SAMPLES, random_texts(300, 4)], ids=["samples", "random"])
+def test_segments_with_counts_pieces_holding_content(texts):
+    scan = ByteScan(pa.array(texts))
+    lines = scan.segments_with(scan.space, _table("\n"), content_when=False)
+    assert lines.tolist() == [sum(1 for line in text.split("\n") if line.strip()) for text in texts]
+    no_punct = scan.segments_with(scan.space, _table("\n"), _table(".,'!?"), content_when=False)
+    assert no_punct.tolist() == [sum(1 for line in text.split("\n") if line.strip(" .,'!?\t\r\x0b\x0c\x1c\x1d\x1e\x1f"
+                                                                                   "\x85\xa0\u2028\u3000"))
+                                 for text in texts]
+    sentences = scan.segments_with(scan.word, _table(".!?\n"))
+    assert sentences.tolist() == [len(re.findall(r"[^.!?\n]*\w[^.!?\n]*", text)) for text in texts]
 
 
 @pytest.mark.parametrize("texts", [SAMPLES, random_texts(300, 2)], ids=["samples", "random"])
@@ -107,6 +135,17 @@ def test_is_member_matches_python_sets_on_random_words(vocabulary):
     starts, ends = scan.words
     expected = [word in vocabulary for text in texts for word in text.split()]
     assert is_member(scan, starts, ends, vocabulary).tolist() == expected
+
+
+def test_member_counts_count_vocabulary_words_per_row():
+    vocabulary = frozenset({"ab", "数据", "é", "x" * 40, "ab\x00"}) | english_stopwords()
+    rng = random.Random(6)
+    pool = ["a", "ab", "abc", "数据", "数", "é", "e\u0301", "x" * 40, "x" * 41, "ab\x00", "the", "The", "yourselves"]
+    texts = [" ".join(rng.choice(pool) for _ in range(rng.randrange(0, 30))) for _ in range(100)] + ["", " "]
+    scan = ByteScan(pa.array(texts))
+    starts, ends = scan.words
+    expected = [sum(word in vocabulary for word in text.split()) for text in texts]
+    assert member_counts(scan, starts, ends, scan.word_counts, vocabulary).tolist() == expected
 
 
 def test_distinct_share_counts_exactly_equal_words():

@@ -1,0 +1,70 @@
+"""Compiled passes behind ``ByteScan`` (numba, no GIL held): word bounds and per-row segment counts.
+
+Each replaces several whole-array numpy passes (masks, ``flatnonzero``, ``searchsorted``) with one loop over
+the bytes, row by row. The loops are branch-free (a candidate position is always stored, the count only
+advances when it qualifies) and index with unsigned integers: numba wraps negative signed indices, a check
+per access that here halves the speed. Compiled on first use and cached next to this module.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+_KERNEL = {"nogil": True, "cache": True, "boundscheck": False}
+_ONE = np.uint64(1)
+
+
+@numba.njit(**_KERNEL)
+def word_bounds(space: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start, end (exclusive) and per-row count of the runs of non-``space`` bytes (``str.split()`` words, when
+    ``space`` marks whitespace); runs never cross rows. ``space``: uint8 0/1 per byte; ``offsets``: row bounds.
+
+    The returned starts and ends are views of buffers sized for the most words the bytes can hold (pages past
+    the words are never touched, so they cost no memory)."""
+    rows = len(offsets) - 1
+    capacity = (len(space) + rows) // 2 + 1
+    starts = np.empty(capacity, dtype=np.int64)
+    ends = np.empty(capacity, dtype=np.int64)
+    counts = np.empty(rows, dtype=np.int64)
+    found, closed = np.uint64(0), np.uint64(0)
+    for row in range(rows):
+        first, stop = np.uint64(offsets[row]), np.uint64(offsets[row + 1])
+        before = found
+        previous = np.uint8(1)
+        k = first
+        while k < stop:
+            current = space[k]
+            starts[found] = k
+            found += np.uint64(previous > current)
+            ends[closed] = k
+            closed += np.uint64(current > previous)
+            previous = current
+            k += _ONE
+        ends[closed] = stop
+        closed += np.uint64(previous == 0)
+        counts[row] = found - before
+    return starts[:found], ends[:closed], counts
+
+
+@numba.njit(**_KERNEL)
+def count_segments(data: np.ndarray, mask: np.ndarray, content_when: np.uint8, excluded: np.ndarray,
+                   separators: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Per row, the segments (pieces between bytes flagged in the 256-entry ``separators`` table, and between
+    rows) that hold a content byte: one where ``mask`` (uint8 0/1) equals ``content_when`` and whose value is not
+    flagged in the 256-entry ``excluded`` table."""
+    rows = len(offsets) - 1
+    counts = np.zeros(rows, dtype=np.int64)
+    for row in range(rows):
+        first, stop = np.uint64(offsets[row]), np.uint64(offsets[row + 1])
+        count, seen = np.int64(0), np.uint8(0)
+        k = first
+        while k < stop:
+            byte = data[k]
+            split = separators[byte]
+            seen |= np.uint8(mask[k] == content_when) & (excluded[byte] ^ np.uint8(1))
+            count += np.int64(split & seen)
+            seen &= split ^ np.uint8(1)
+            k += _ONE
+        counts[row] = count + np.int64(seen)
+    return counts
