@@ -22,6 +22,7 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S32 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(32)
 _LOW32 = np.uint64(0xFFFFFFFF)
 _GOLDEN = np.uint64(0x9E3779B1)
+_ONE = np.uint64(1)
 _KERNEL = {"nogil": True, "cache": True, "boundscheck": False}
 
 
@@ -47,23 +48,28 @@ def _is_space(point: np.uint64) -> bool:
 @numba.njit(**_KERNEL)
 def _decode(data: np.ndarray, start: int, end: int, units: np.ndarray) -> int:
     """Code points of valid UTF-8 ``data[start:end]`` into ``units``; returns how many."""
-    count, i = 0, start
-    while i < end:
+    count, i, stop = np.uint64(0), np.uint64(start), np.uint64(end)  # unsigned: no negative-index wrap
+    while i < stop:
         lead = np.uint64(data[i])
         if lead < 0x80:
-            value, size = lead, 1
-        elif lead < 0xE0:
-            value, size = lead & np.uint64(0x1F), 2
+            units[count] = lead
+            count += _ONE
+            i += _ONE
+            continue
+        if lead < 0xE0:
+            value, size = lead & np.uint64(0x1F), np.uint64(2)
         elif lead < 0xF0:
-            value, size = lead & np.uint64(0x0F), 3
+            value, size = lead & np.uint64(0x0F), np.uint64(3)
         else:
-            value, size = lead & np.uint64(0x07), 4
-        for k in range(1, size):
+            value, size = lead & np.uint64(0x07), np.uint64(4)
+        k = _ONE
+        while k < size:
             value = (value << np.uint64(6)) | (np.uint64(data[i + k]) & np.uint64(0x3F))
+            k += _ONE
         units[count] = value
-        count += 1
+        count += _ONE
         i += size
-    return count
+    return np.int64(count)
 
 
 @numba.njit(**_KERNEL)
@@ -89,9 +95,8 @@ def _word_units(units: np.ndarray, count: int) -> int:
 @numba.njit(**_KERNEL)
 def _keep(signature: np.ndarray, value: np.uint64, num_perm: np.uint64) -> None:
     slot = ((value >> _S32) * num_perm) >> _S32
-    low = value & _LOW32
-    if low < signature[slot]:
-        signature[slot] = low
+    low = np.uint32(value & _LOW32)
+    signature[slot] = min(low, signature[slot])  # always stored: a taken-or-not branch here is a coin flip
 
 
 @numba.njit(**_KERNEL)
@@ -110,9 +115,12 @@ def _shingle(signature: np.ndarray, units: np.ndarray, count: int, n: int) -> No
     for i in range(n):
         value = value * _P + units[i]
     _keep(signature, _mix(value), num_perm)
-    for i in range(n, count):
-        value = (value - units[i - n] * top) * _P + units[i]
+    leaving, i, stop = np.uint64(0), np.uint64(n), np.uint64(count)  # unsigned: no negative-index wrap
+    while i < stop:
+        value = (value - units[leaving] * top) * _P + units[i]
         _keep(signature, _mix(value), num_perm)
+        leaving += _ONE
+        i += _ONE
 
 
 @numba.njit(**_KERNEL)
