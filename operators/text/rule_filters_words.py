@@ -210,8 +210,8 @@ class NoPuncConfig(OperatorConfig):
     threshold: int = Field(112, description="Most words a kept text may have between two punctuation marks.")
 
 
-_ASCII_MARKS = np.zeros(256, dtype=bool)
-_ASCII_MARKS[np.frombuffer(b"\n.!?,;/|", dtype=np.uint8)] = True  # and – • …, in the kernel
+_ASCII_MARKS = np.zeros(256, dtype=np.uint8)
+_ASCII_MARKS[np.frombuffer(b"\n.!?,;/|", dtype=np.uint8)] = 1  # and – • …, in the kernel
 
 
 @register
@@ -226,5 +226,6 @@ class NoPuncFilter(_WordFilter):
         from operators.text.word_kernels import longest_unpunctuated
 
         scan = ByteScan.of(text)
-        too_long = longest_unpunctuated(scan.data, scan.space, _ASCII_MARKS, scan.offsets) > self.config.threshold
+        longest = longest_unpunctuated(scan.data, scan.space.view(np.uint8), _ASCII_MARKS, scan.offsets)
+        too_long = longest > self.config.threshold
         return [(empty_rows(text), EMPTY), (too_long, "unpunctuated_words_above_max")]

@@ -38,8 +38,10 @@ def table_width(count: int) -> int:
 def _fnv(data: np.ndarray, start: int, end: int) -> np.uint64:
     """FNV-1a of ``data[start:end]``."""
     value = _FNV_OFFSET
-    for k in range(start, end):
+    k, stop = np.uint64(start), np.uint64(end)  # unsigned: numba wraps negative signed indices, a check per byte
+    while k < stop:
         value = (value ^ np.uint64(data[k])) * _FNV_PRIME
+        k += np.uint64(1)
     return value
 
 
@@ -58,11 +60,7 @@ def _known(data: np.ndarray, start: np.uint64, end: np.uint64, words: np.ndarray
     ``longest`` word is not, unhashed."""
     if end - start > longest:
         return False
-    value = _FNV_OFFSET
-    k = start
-    while k < end:
-        value = (value ^ np.uint64(data[k])) * _FNV_PRIME
-        k += np.uint64(1)
+    value = _fnv(data, start, end)
     mask = np.uint64(len(slots) - 1)
     slot = value & mask
     while slots[slot] != 0:
@@ -121,37 +119,40 @@ def distinct_share_at_most(
     without words: 0 / 1). Each row's words go into an open-addressing table of its own, and a row stops as
     soon as its distinct words so far exceed the share (the full count can only be larger)."""
     size = table_width(counts.max() if len(counts) else 0)
-    slots = np.zeros(size, dtype=np.int64)  # word index + 1; 0: empty
+    slots = np.zeros(size, dtype=np.uint64)  # word index + 1; 0: empty
     hashes = np.zeros(size, dtype=np.uint64)
     out = np.zeros(len(counts), dtype=np.bool_)
-    first = 0
+    one, first = np.uint64(1), np.uint64(0)
     for row in range(len(counts)):
         count = counts[row]
         if count == 0:
             out[row] = 0.0 <= threshold
             continue
-        width = table_width(count)
-        mask = width - 1
-        slots[:width] = 0
+        mask = np.uint64(table_width(count) - 1)
+        slots[: mask + one] = 0
         distinct, exceeded = 0, False
-        for word in range(first, first + count):
-            start, end = starts[word], ends[word]
+        word, last = first, first + np.uint64(count)
+        while word < last:
+            start, end = np.uint64(starts[word]), np.uint64(ends[word])
             value = _fnv(data, start, end)
-            slot = np.int64(value & np.uint64(mask))
+            slot = value & mask
             while True:
                 held = slots[slot]
                 if held == 0:
-                    slots[slot], hashes[slot] = word + 1, value
+                    slots[slot], hashes[slot] = word + one, value
                     distinct += 1
                     exceeded = distinct / count > threshold
                     break
-                if hashes[slot] == value and _same(data, starts[held - 1], ends[held - 1], data, start, end):
+                before = held - one
+                if hashes[slot] == value and _same(data, np.uint64(starts[before]), np.uint64(ends[before]), data,
+                                                   start, end):
                     break
-                slot = (slot + 1) & mask
+                slot = (slot + one) & mask
             if exceeded:
                 break
+            word += one
         out[row] = not exceeded and distinct / count <= threshold
-        first += count
+        first += np.uint64(count)
     return out
 
 
@@ -175,29 +176,26 @@ def all_upper(upper: np.ndarray, lower: np.ndarray, starts: np.ndarray, ends: np
 def longest_unpunctuated(data: np.ndarray, space: np.ndarray, ascii_marks: np.ndarray, offsets: np.ndarray
                          ) -> np.ndarray:
     """Per row, the most words (runs of bytes neither space nor mark) between two punctuation marks: the ASCII
-    bytes flagged in ``ascii_marks`` and the characters – • … (E2 80 93/A2/A6). Each mark, and each row, starts
-    a new stretch."""
+    bytes flagged in ``ascii_marks`` (uint8 0/1) and the characters – • … (E2 80 93/A2/A6). Each mark, and each
+    row, starts a new stretch. ``space``: uint8 0/1 per byte."""
     out = np.zeros(len(offsets) - 1, dtype=np.int64)
+    one = np.uint64(1)
     for row in range(len(offsets) - 1):
-        longest, words, inside = 0, 0, False
-        k, end = offsets[row], offsets[row + 1]
+        longest, words, inside = 0, 0, np.uint8(0)
+        k, end = np.uint64(offsets[row]), np.uint64(offsets[row + 1])
         while k < end:
             byte = data[k]
-            size = 0  # bytes of a mark starting here
-            if ascii_marks[byte]:
-                size = 1
-            elif byte == 0xE2 and k + 2 < end and data[k + 1] == 0x80 and (
-                    data[k + 2] == 0x93 or data[k + 2] == 0xA2 or data[k + 2] == 0xA6):
-                size = 3
-            if size:
-                longest, words, inside = max(longest, words), 0, False
-                k += size
+            if byte == 0xE2 and k + np.uint64(2) < end and data[k + one] == 0x80 and (
+                    data[k + np.uint64(2)] == 0x93 or data[k + np.uint64(2)] == 0xA2
+                    or data[k + np.uint64(2)] == 0xA6):
+                longest, words, inside = max(longest, words), 0, np.uint8(0)
+                k += np.uint64(3)
                 continue
-            if space[k]:
-                inside = False
-            elif not inside:
-                words += 1
-                inside = True
-            k += 1
+            mark = ascii_marks[byte]
+            longest = max(longest, words)
+            apart = space[k] | mark  # a mark separates words too
+            words = words * (1 - mark) + ((inside | apart) ^ 1)  # branch-free: reset at a mark, +1 at a word start
+            inside = apart ^ np.uint8(1)
+            k += one
         out[row] = max(longest, words)
     return out
