@@ -22,8 +22,10 @@ def english_stopwords() -> frozenset[str]:
 
 
 @lru_cache(maxsize=8)
-def vocabulary_table(vocabulary: frozenset[str]) -> tuple[np.ndarray, ...]:
-    """The words' UTF-8 bytes and offsets, and an open-addressing table of their hashes (``in_vocabulary``)."""
+def vocabulary_table(vocabulary: frozenset[str]) -> tuple[np.ndarray | np.uint64, ...]:
+    """The lookup tables of ``vocab_kernel``: the short words' keys and lengths, the longest word's bytes, and for
+    longer words their UTF-8 bytes, offsets and an open-addressing table of their FNV hashes."""
+    from operators.text.vocab_kernel import short_table
     from operators.text.word_kernels import fnv_of, table_width
 
     encoded = sorted({word.encode("utf-8") for word in vocabulary})
@@ -38,14 +40,15 @@ def vocabulary_table(vocabulary: frozenset[str]) -> tuple[np.ndarray, ...]:
             slot = (slot + 1) & (size - 1)
         slots[slot], hashes[slot] = index + 1, value
     words = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-    return words, offsets, slots, hashes
+    longest = np.uint64(max((len(word) for word in encoded), default=0))
+    return (*short_table(encoded), longest, words, offsets, slots, hashes)
 
 
 def is_member(scan: ByteScan, starts: np.ndarray, ends: np.ndarray, vocabulary: frozenset[str]) -> np.ndarray:
-    """Whether each span's text is one of ``vocabulary`` (exact bytes; a compiled lookup, ``word_kernels``)."""
-    from operators.text.word_kernels import in_vocabulary
+    """Whether each span's text is one of ``vocabulary`` (exact bytes; a compiled lookup, ``vocab_kernel``)."""
+    from operators.text.vocab_kernel import vocabulary_flags
 
-    return in_vocabulary(scan.data, starts, ends, *vocabulary_table(vocabulary))
+    return vocabulary_flags(scan.data, starts, ends, *vocabulary_table(vocabulary))
 
 
 def member_counts(
@@ -53,7 +56,7 @@ def member_counts(
 ) -> np.ndarray:
     """Per row, how many of its spans (``counts`` per row) are words of ``vocabulary`` (``is_member``, counted in
     the same compiled pass)."""
-    from operators.text.word_kernels import vocabulary_hits
+    from operators.text.vocab_kernel import vocabulary_hits
 
     return vocabulary_hits(scan.data, starts, ends, counts, *vocabulary_table(vocabulary))
 

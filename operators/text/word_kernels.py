@@ -1,5 +1,5 @@
-"""Compiled passes for the rule filters (numba, no GIL held): distinct words per row, vocabulary lookup,
-all-uppercase words, the longest unpunctuated stretch per row.
+"""Compiled passes for the rule filters (numba, no GIL held): distinct words per row, vocabulary lookup by
+hash (long words; short ones: ``vocab_kernel``), all-uppercase words, the longest unpunctuated stretch per row.
 
 Words are byte spans (``ByteScan.words``: sorted, each row's words in turn, ``counts`` per row); masks are
 ``ByteScan``'s per-byte masks. Compiled on first use and cached next to this module, like ``minhash_kernel``.
@@ -56,8 +56,9 @@ def fnv_of(word: bytes) -> int:
 @numba.njit(nogil=True, cache=True, boundscheck=False)
 def _known(data: np.ndarray, start: np.uint64, end: np.uint64, words: np.ndarray, offsets: np.ndarray,
            slots: np.ndarray, hashes: np.ndarray, longest: np.uint64) -> bool:
-    """Whether ``data[start:end]`` is a vocabulary word (see ``in_vocabulary``); a span longer than the
-    ``longest`` word is not, unhashed."""
+    """Whether ``data[start:end]`` is one of the vocabulary words ``words[offsets[j]:offsets[j + 1]]``, found through
+    the open-addressing table ``slots`` (word index + 1, 0: empty; a power of two long) whose ``hashes`` are the
+    words' ``_fnv``; a span longer than the ``longest`` word is not, unhashed."""
     if end - start > longest:
         return False
     value = _fnv(data, start, end)
@@ -70,45 +71,6 @@ def _known(data: np.ndarray, start: np.uint64, end: np.uint64, words: np.ndarray
             return True
         slot = (slot + np.uint64(1)) & mask
     return False
-
-
-@numba.njit(nogil=True, cache=True, boundscheck=False)
-def in_vocabulary(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, words: np.ndarray, offsets: np.ndarray,
-                  slots: np.ndarray, hashes: np.ndarray) -> np.ndarray:
-    """Whether each span ``data[starts[i]:ends[i]]`` equals a vocabulary word: ``words[offsets[j]:offsets[j + 1]]``,
-    found through the open-addressing table ``slots`` (word index + 1, 0: empty; a power of two long) whose
-    ``hashes`` are the words' ``_fnv``."""
-    longest = _longest(offsets)
-    out = np.zeros(len(starts), dtype=np.bool_)
-    for i in range(len(starts)):
-        out[i] = _known(data, np.uint64(starts[i]), np.uint64(ends[i]), words, offsets, slots, hashes, longest)
-    return out
-
-
-@numba.njit(nogil=True, cache=True, boundscheck=False)
-def vocabulary_hits(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, counts: np.ndarray, words: np.ndarray,
-                    offsets: np.ndarray, slots: np.ndarray, hashes: np.ndarray) -> np.ndarray:
-    """Per row, how many of its spans (``counts`` per row, in turn) are vocabulary words (see ``in_vocabulary``)."""
-    longest = _longest(offsets)
-    hits = np.zeros(len(counts), dtype=np.int64)
-    span = np.uint64(0)
-    for row in range(len(counts)):
-        found = 0
-        for _ in range(counts[row]):
-            found += _known(data, np.uint64(starts[span]), np.uint64(ends[span]), words, offsets, slots, hashes,
-                            longest)
-            span += np.uint64(1)
-        hits[row] = found
-    return hits
-
-
-@numba.njit(nogil=True, cache=True, boundscheck=False)
-def _longest(offsets: np.ndarray) -> np.uint64:
-    """Bytes of the longest vocabulary word."""
-    longest = 0
-    for j in range(len(offsets) - 1):
-        longest = max(longest, offsets[j + 1] - offsets[j])
-    return np.uint64(longest)
 
 
 @numba.njit(nogil=True, cache=True, boundscheck=False)

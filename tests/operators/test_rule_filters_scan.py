@@ -148,6 +148,19 @@ def test_member_counts_count_vocabulary_words_per_row():
     assert member_counts(scan, starts, ends, scan.word_counts, vocabulary).tolist() == expected
 
 
+def test_is_member_is_exact_on_a_large_vocabulary_of_near_miss_words():
+    rng = random.Random(8)
+    vocabulary = frozenset("".join(rng.choice("ab\x00é") for _ in range(rng.randrange(1, 21))) for _ in range(3000))
+    near = [word[:-1] + ("a" if word[-1] != "a" else "b") for word in sorted(vocabulary)[:500]]
+    words = sorted(vocabulary)[:1500] + near + ["", "a" * 16, "a" * 17]
+    rng.shuffle(words)
+    scan = ByteScan(pa.array([" ".join(words[i : i + 50]) for i in range(0, len(words), 50)]))
+    starts, ends = scan.words
+    expected = [word in vocabulary for text in (" ".join(words[i : i + 50]) for i in range(0, len(words), 50))
+                for word in text.split()]
+    assert is_member(scan, starts, ends, vocabulary).tolist() == expected
+
+
 def test_distinct_share_counts_exactly_equal_words():
     words = ["ab", "ab\x00", "abcdefg", "abcdefgh", "abcdefgh", "abcdefgi", "ab", "é", "e\u0301"]
     scan = ByteScan(pa.array([" ".join(words)]))
