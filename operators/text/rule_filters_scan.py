@@ -11,7 +11,7 @@ predicates (``isspace``, ``isalnum``, ``isupper``, ``islower``), the ones DataFl
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -35,6 +35,18 @@ def _string_array(text: TextColumn) -> pa.Array:
     if pa.types.is_large_string(array.type) or pa.types.is_string(array.type):
         return array
     return array.cast(pa.string())
+
+
+@lru_cache(maxsize=64)
+def _needle_table(needles: tuple[bytes, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``needles`` (non-empty, sorted by first byte) for ``scan_kernels.rows_with``: their bytes, their bounds, and
+    per first byte the range of needles starting with it."""
+    ordered = sorted({needle for needle in needles if needle})
+    joined = np.frombuffer(b"".join(ordered), dtype=np.uint8) if ordered else np.zeros(0, dtype=np.uint8)
+    bounds = np.zeros(len(ordered) + 1, dtype=np.int64)
+    bounds[1:] = np.cumsum([len(needle) for needle in ordered])
+    first = np.searchsorted(np.array([needle[0] for needle in ordered], dtype=np.int64), np.arange(257))
+    return joined, bounds, first.astype(np.int64)
 
 
 class ByteScan:
@@ -217,18 +229,26 @@ class ByteScan:
         return self.token_starts, self.run_ends(~self.space, breaks=self._token_start_mask)
 
     def rows_containing(self, *needles: bytes) -> np.ndarray:
-        """Per row, whether its bytes hold any of ``needles`` (a needle running into the next row also flags the
-        row it starts in: a superset, for skipping rows a pattern cannot match in)."""
-        data, found = self.data, []
-        for first in {needle[0] for needle in needles}:
+        """Per row, whether its bytes hold any of ``needles`` (within the row).
+
+        Needles with one or two first bytes: numpy finds those bytes (a vectorised pass each) and checks the rest;
+        more: one compiled pass that tests every byte against a table and stops a row at its first match."""
+        needles = tuple(needle for needle in needles if needle)
+        firsts = {needle[0] for needle in needles}
+        if len(firsts) > 2:
+            from operators.text.scan_kernels import rows_with
+
+            return rows_with(self.data, self.offsets, *_needle_table(needles))
+        data, found = self.data, np.zeros(self.num_rows, dtype=bool)
+        for first in firsts:
             starts = np.flatnonzero(data == first)
+            row_end = self.offsets[np.searchsorted(self.offsets, starts, side="right")]
             for needle in (needle for needle in needles if needle[0] == first):
-                at = starts[starts + len(needle) <= len(data)]
+                at = starts[starts + len(needle) <= row_end]
                 for k in range(1, len(needle)):
                     at = at[data[at + k] == needle[k]]
-                found.append(at)
-        positions = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
-        return self.per_row(positions) > 0
+                found |= self.per_row(at) > 0
+        return found
 
     def per_row(self, positions: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
         """Count sorted byte positions per row (only those flagged in ``where``, if given)."""

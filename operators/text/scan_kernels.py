@@ -68,3 +68,35 @@ def count_segments(data: np.ndarray, mask: np.ndarray, content_when: np.uint8, e
             k += _ONE
         counts[row] = count + np.int64(seen)
     return counts
+
+
+@numba.njit(**_KERNEL)
+def rows_with(data: np.ndarray, offsets: np.ndarray, needles: np.ndarray, bounds: np.ndarray, first: np.ndarray
+              ) -> np.ndarray:
+    """Per row, whether it holds one of the byte strings ``needles[bounds[j]:bounds[j + 1]]`` (sorted by first
+    byte; ``first[b]:first[b + 1]`` are the ones starting with byte ``b``). A row stops at its first match."""
+    starts_one = np.zeros(256, dtype=np.uint8)
+    for byte in range(256):
+        starts_one[byte] = first[byte + 1] > first[byte]
+    rows = len(offsets) - 1
+    found = np.zeros(rows, dtype=np.bool_)
+    for row in range(rows):
+        k, stop = np.uint64(offsets[row]), np.uint64(offsets[row + 1])
+        hit = False
+        while k < stop:
+            byte = data[k]
+            if starts_one[byte]:
+                j, last = np.uint64(first[byte]), np.uint64(first[byte + 1])
+                while j < last and not hit:
+                    at, end = np.uint64(bounds[j]), np.uint64(bounds[j + _ONE])
+                    if k + (end - at) <= stop:
+                        hit, i = True, _ONE
+                        while hit and at + i < end:
+                            hit = data[k + i] == needles[at + i]
+                            i += _ONE
+                    j += _ONE
+                if hit:
+                    break
+            k += _ONE
+        found[row] = hit
+    return found

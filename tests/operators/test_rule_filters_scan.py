@@ -228,14 +228,15 @@ def test_span_any_gathers_or_reduces_alike():
     assert scan.span_any(scan.upper, starts[few], ends[few]).tolist() == [expected[i] for i in few]  # gather
 
 
-def test_rows_containing_flags_every_row_holding_a_needle() -> None:
-    texts = ["a...b", "no dots..", ".", "..", ".x", "#tag", None, "", "ok…", "• item", "plain"]
-    found = ByteScan(pa.chunked_array([texts], pa.string())).rows_containing(b"#", b"...", "…".encode())
-    expected = [any(needle in (text or "") for needle in ("#", "...", "…")) for text in texts]
-    assert all(flag for flag, want in zip(found, expected, strict=True) if want)
-    # "no dots..", ".", "..", ".x" run into each other: rows where a needle starts and runs on into the next row are
-    # flagged too (a superset, harmless); rows that do not touch such a run are exact
-    assert [i for i, flag in enumerate(found) if flag and not expected[i]] == [1, 2, 3]
+@pytest.mark.parametrize("needles", [("#", "...", "…"), ("...", "…"), ("#",), ("u200e", "&#247;", "? :", "□", "U+")],
+                         ids=["three-first-bytes", "two", "one", "many"])
+def test_rows_containing_flags_exactly_the_rows_holding_a_needle(needles: tuple[str, ...]) -> None:
+    # "no dots..", ".", "..", ".x" would spell "..." across rows: a needle never runs from one row into the next
+    texts = ["a...b", "no dots..", ".", "..", ".x", "#tag", None, "", "ok…", "• item", "plain", "…", "x" * 999 + "#",
+             "u200", "e", "U+26A0 &#247; ? : □"]
+    found = ByteScan(pa.chunked_array([texts], pa.string())).rows_containing(*(n.encode() for n in needles))
+    assert found.tolist() == [any(needle in (text or "") for needle in needles) for text in texts]
+    assert ByteScan(pa.array(["abc", ""])).rows_containing().tolist() == [False, False]
 
 
 @pytest.mark.parametrize("seed", range(5))
