@@ -13,6 +13,7 @@ from operators.registry import register
 from operators.text.columns import count_regex_in
 from operators.text.rule_filters_common import EMPTY, WS_NO_NL, Checks, RuleFilter
 from operators.text.rule_filters_scan import ByteScan
+from operators.text.scan_cache import memo
 
 _BULLETS = "\u2022\u2023\u25b6\u25c0\u25e6\u25a0\u25a1\u25aa\u25ab\u2013"  # • ‣ ▶ ◀ ◦ ■ □ ▪ ▫ –
 _ASCII_PUNCT = r"!-/:-@\[-`{-~"  # string.punctuation as RE2 ranges
@@ -29,6 +30,8 @@ _PUNCT[np.frombuffer(b"!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", dtype=np.uint8)] = 1
 def content_lines(scan: ByteScan, excluded: np.ndarray | None = None) -> np.ndarray:
     """Per row, the newline-separated lines holding a byte that is not whitespace (nor flagged in the 256-entry
     ``excluded`` table)."""
+    if excluded is None:  # shared by the filters judging one slice together (``memo``)
+        return memo("content_lines", scan, lambda scan: scan.segments_with(scan.space, _NEWLINE, content_when=False))
     return scan.segments_with(scan.space, _NEWLINE, excluded, content_when=False)
 
 

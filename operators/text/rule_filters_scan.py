@@ -198,9 +198,9 @@ class ByteScan:
         is not flagged there."""
         from operators.text.scan_kernels import count_segments
 
-        excluded = np.zeros(256, dtype=np.uint8) if excluded is None else excluded.astype(np.uint8)
-        return count_segments(self.data, mask.view(np.uint8), np.uint8(content_when), excluded,
-                              separators.astype(np.uint8), self.offsets)
+        allowed = np.ones(256, dtype=np.uint8) if excluded is None else (excluded == 0).astype(np.uint8)
+        kinds = (separators != 0).astype(np.uint8) | (allowed << np.uint8(1))
+        return count_segments(self.data, mask.view(np.uint8), np.uint8(content_when), kinds, self.offsets)
 
     @cached_property
     def _token_start_mask(self) -> np.ndarray:

@@ -48,21 +48,20 @@ def word_bounds(space: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.
 
 
 @numba.njit(**_KERNEL)
-def count_segments(data: np.ndarray, mask: np.ndarray, content_when: np.uint8, excluded: np.ndarray,
-                   separators: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Per row, the segments (pieces between bytes flagged in the 256-entry ``separators`` table, and between
-    rows) that hold a content byte: one where ``mask`` (uint8 0/1) equals ``content_when`` and whose value is not
-    flagged in the 256-entry ``excluded`` table."""
+def count_segments(data: np.ndarray, mask: np.ndarray, content_when: np.uint8, kinds: np.ndarray,
+                   offsets: np.ndarray) -> np.ndarray:
+    """Per row, the segments (pieces between separator bytes, and between rows) that hold a content byte: one
+    where ``mask`` (uint8 0/1) equals ``content_when`` and whose value may be content. ``kinds`` (256 entries)
+    tells per byte value: bit 0, a separator; bit 1, may be content (one table: one load a byte)."""
     rows = len(offsets) - 1
     counts = np.zeros(rows, dtype=np.int64)
     for row in range(rows):
-        first, stop = np.uint64(offsets[row]), np.uint64(offsets[row + 1])
+        k, stop = np.uint64(offsets[row]), np.uint64(offsets[row + 1])
         count, seen = np.int64(0), np.uint8(0)
-        k = first
         while k < stop:
-            byte = data[k]
-            split = separators[byte]
-            seen |= np.uint8(mask[k] == content_when) & (excluded[byte] ^ np.uint8(1))
+            kind = kinds[data[k]]
+            split = kind & np.uint8(1)
+            seen |= np.uint8(mask[k] == content_when) & (kind >> np.uint8(1))
             count += np.int64(split & seen)
             seen &= split ^ np.uint8(1)
             k += _ONE
