@@ -38,14 +38,6 @@ def _char_lengths(text: TextColumn) -> np.ndarray:
     return lengths
 
 
-
-
-
-
-
-
-
-
 def count_regex(text: TextColumn, pattern: str, ignore_case: bool = False) -> np.ndarray:
     """Non-overlapping matches of a RE2 pattern per row.
 

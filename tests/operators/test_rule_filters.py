@@ -117,6 +117,15 @@ def test_watermark_is_case_sensitive_regex():
     ]
 
 
+def test_watermark_words_found_by_byte_search_match_the_regex():
+    texts = ["Copyright", "xWatermarky", "Confidentia", "版权所有 ok", "CopyrightWatermark", "", "Water mark", "a.b"]
+    words = ["Copyright", "Watermark", "版权所有", "a b"]
+    regex_twin = [f"(?:{word})" for word in words]  # the same marks, through the regex path
+    assert outcomes(WatermarkFilter({"watermarks": words}), texts) == outcomes(
+        WatermarkFilter({"watermarks": regex_twin}), texts)
+    assert outcomes(WatermarkFilter({"watermarks": ["a.b"]}), ["axb"]) == ["watermark"]  # "." stays a regex
+
+
 def test_watermark_config_rejects_bad_or_empty_patterns():
     with pytest.raises(ValueError):
         WatermarkFilter({"watermarks": ["(unclosed"]})
