@@ -99,3 +99,16 @@ def rows_with(data: np.ndarray, offsets: np.ndarray, needles: np.ndarray, bounds
             k += _ONE
         found[row] = hit
     return found
+
+
+def warm() -> None:
+    """Load (or compile) the kernels: one call each on a tiny input (``operators.kernels``), with the argument types
+    of the real calls (read-only or writable bytes), so the same compiled versions are loaded."""
+    from operators.kernels import both_ways
+
+    offsets, table = np.array([0, 5]), np.zeros(256, dtype=np.uint8)
+    for data in both_ways(b"a b\nc"):
+        space = ((data == 32) | (data == 10)).view(np.uint8)
+        word_bounds(space, offsets)
+        count_segments(data, space, np.uint8(0), table, offsets)
+        rows_with(data, offsets, np.frombuffer(b"a", dtype=np.uint8), np.array([0, 1]), np.zeros(257, dtype=np.int64))
