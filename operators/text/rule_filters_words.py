@@ -68,12 +68,10 @@ class SymbolWordRatioFilter(_WordFilter):
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
         # Tokens as NLTK's WordPunctTokenizer: runs of \w or runs of [^\w\s].
+        from operators.text.scan_kernels import class_runs
+
         scan = ByteScan.of(text)
-        space, word = scan.space, scan.word
-        change = np.ones(len(word), dtype=bool)
-        change[1:] = (word[1:] != word[:-1]) | space[:-1]
-        change[scan.row_starts] = True
-        tokens = scan.per_row(np.flatnonzero(change & ~space))
+        tokens = class_runs(scan.word.view(np.uint8), scan.space.view(np.uint8), scan.offsets)
         symbols = count_regex_in(text, r"#|\.\.\.|…", scan.rows_containing(b"#", b"...", "…".encode()))
         return [
             (tokens == 0, EMPTY),

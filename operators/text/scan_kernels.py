@@ -70,6 +70,25 @@ def count_segments(data: np.ndarray, mask: np.ndarray, content_when: np.uint8, k
 
 
 @numba.njit(**_KERNEL)
+def class_runs(word: np.ndarray, space: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Per row, the runs of word bytes and the runs of other non-space bytes (NLTK's WordPunct tokens: ``\\w+`` and
+    ``[^\\w\\s]+``), from the uint8 0/1 masks ``word`` and ``space``; branch-free."""
+    rows = len(offsets) - 1
+    counts = np.zeros(rows, dtype=np.int64)
+    for row in range(rows):
+        k, stop = np.uint64(offsets[row]), np.uint64(offsets[row + 1])
+        count, previous = np.int64(0), np.uint8(0)  # class: 0 space, 1 word, 2 other
+        while k < stop:
+            is_word = word[k]
+            kind = is_word | ((is_word | space[k]) ^ np.uint8(1)) << np.uint8(1)
+            count += np.int64((kind != 0) & (kind != previous))
+            previous = kind
+            k += _ONE
+        counts[row] = count
+    return counts
+
+
+@numba.njit(**_KERNEL)
 def rows_with(data: np.ndarray, offsets: np.ndarray, needles: np.ndarray, bounds: np.ndarray, first: np.ndarray
               ) -> np.ndarray:
     """Per row, whether it holds one of the byte strings ``needles[bounds[j]:bounds[j + 1]]`` (sorted by first
@@ -110,5 +129,6 @@ def warm() -> None:
     for data in both_ways(b"a b\nc"):
         space = ((data == 32) | (data == 10)).view(np.uint8)
         word_bounds(space, offsets)
+        class_runs(space, space, offsets)
         count_segments(data, space, np.uint8(0), table, offsets)
         rows_with(data, offsets, np.frombuffer(b"a", dtype=np.uint8), np.array([0, 1]), np.zeros(257, dtype=np.int64))

@@ -67,6 +67,15 @@ def test_word_counts_match_str_split(texts):
     assert scan.per_row(scan.word_starts).tolist() == scan.word_counts.tolist()
 
 
+@pytest.mark.parametrize("texts", [SAMPLES, random_texts(300, 5)], ids=["samples", "random"])
+def test_class_runs_count_wordpunct_tokens(texts):
+    from operators.text.scan_kernels import class_runs
+
+    scan = ByteScan(pa.array(texts))
+    runs = class_runs(scan.word.view(np.uint8), scan.space.view(np.uint8), scan.offsets)
+    assert runs.tolist() == [len(re.findall(r"\w+|[^\w\s]+", text)) for text in texts]
+
+
 def _table(flagged: str) -> np.ndarray:
     table = np.zeros(256, dtype=np.uint8)
     table[list(flagged.encode())] = 1
