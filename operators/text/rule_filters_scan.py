@@ -19,7 +19,6 @@ import pyarrow as pa
 from operators.text.columns import TextColumn, filled
 from operators.text.rule_filters_unicode import (
     LOWER,
-    PY_SPACES,
     UPPER,
     WORD,
     char_positions,
@@ -124,12 +123,10 @@ class ByteScan:
 
     @cached_property
     def space(self) -> np.ndarray:
-        """Bytes of whitespace characters (``str.isspace``)."""
-        data = self.data
-        ascii_space = data <= 32  # space and all control bytes; fix up the (sparse) controls below
-        controls = np.flatnonzero(data < 28)
-        ascii_space[controls] = (data[controls] - np.uint8(9)) < 5
-        return self.with_chars(ascii_space, PY_SPACES)
+        """Bytes of whitespace characters (``str.isspace``): one compiled pass (``scan_kernels.space_mask``)."""
+        from operators.text.scan_kernels import ASCII_SPACE, BMP_SPACE, space_mask
+
+        return space_mask(self.data, ASCII_SPACE, BMP_SPACE).view(np.bool_)
 
     @cached_property
     def word(self) -> np.ndarray:

@@ -11,8 +11,42 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from operators.text.rule_filters_unicode import PY_SPACES
+
 _KERNEL = {"nogil": True, "cache": True, "boundscheck": False}
 _ONE = np.uint64(1)
+ASCII_SPACE = np.array([chr(byte).isspace() for byte in range(128)] + [False] * 128, dtype=np.uint8)
+BMP_SPACE = np.zeros(0x10000, dtype=np.uint8)
+BMP_SPACE[list(PY_SPACES)] = 1  # every non-ASCII whitespace character is in the BMP
+
+
+@numba.njit(**_KERNEL)
+def space_mask(data: np.ndarray, ascii_space: np.ndarray, bmp_space: np.ndarray) -> np.ndarray:
+    """Per byte of UTF-8 ``data``, whether it belongs to a whitespace character (uint8 0/1): ASCII bytes from the
+    256-entry ``ascii_space``, other characters decoded (2 and 3 bytes; no 4-byte character is whitespace) and
+    looked up in the 65,536-entry ``bmp_space``."""
+    size = np.uint64(len(data))
+    out = np.empty(len(data), dtype=np.uint8)
+    two, three = np.uint64(2), np.uint64(3)
+    k = np.uint64(0)
+    while k < size:
+        byte = data[k]
+        out[k] = ascii_space[byte]
+        if byte >= 0xC2:  # a lead byte: rare in most text
+            lead = np.uint64(byte)
+            if lead < np.uint64(0xE0) and k + _ONE < size:
+                point = ((lead & np.uint64(0x1F)) << np.uint64(6)) | (np.uint64(data[k + _ONE]) & np.uint64(0x3F))
+                out[k] = out[k + _ONE] = bmp_space[point]
+                k += two
+                continue
+            if np.uint64(0xE0) <= lead < np.uint64(0xF0) and k + two < size:
+                point = (((lead & np.uint64(0x0F)) << np.uint64(12)) | ((np.uint64(data[k + _ONE]) & np.uint64(0x3F))
+                         << np.uint64(6)) | (np.uint64(data[k + two]) & np.uint64(0x3F)))
+                out[k] = out[k + _ONE] = out[k + two] = bmp_space[point]
+                k += three
+                continue
+        k += _ONE
+    return out
 
 
 @numba.njit(**_KERNEL)
@@ -126,8 +160,8 @@ def warm() -> None:
     from operators.kernels import both_ways
 
     offsets, table = np.array([0, 5]), np.zeros(256, dtype=np.uint8)
-    for data in both_ways(b"a b\nc"):
-        space = ((data == 32) | (data == 10)).view(np.uint8)
+    for data in both_ways("a b\nc\u3000d\xa0".encode()):
+        space = space_mask(data, ASCII_SPACE, BMP_SPACE)
         word_bounds(space, offsets)
         class_runs(space, space, offsets)
         count_segments(data, space, np.uint8(0), table, offsets)

@@ -112,6 +112,17 @@ def test_character_classes_follow_python():
     assert scan.space.sum() == sum(len(c.encode()) for c in chars if c.isspace())
 
 
+def test_space_mask_flags_every_byte_of_exactly_the_whitespace_characters():
+    from operators.text.rule_filters_unicode import PY_SPACES
+
+    chars = sorted({chr(c) for point in (*range(128), *PY_SPACES) for c in (point - 1, point, point + 1)
+                    if 0 < c < 0x110000 and not 0xD800 <= c < 0xE000} | {"😀", "𝐀", "\U0010ffff"})
+    text = "".join(chars)
+    expected = [char.isspace() for char in chars for _ in char.encode()]
+    assert ByteScan(pa.array([text, text[::-1]])).space.tolist() == expected + [
+        char.isspace() for char in reversed(chars) for _ in char.encode()]
+
+
 def test_scan_of_sliced_large_string_column_with_nulls():
     array = pa.array(["skip me", "a b", None, "c d e"], pa.large_string()).slice(1)
     scan = ByteScan(array)
