@@ -36,6 +36,9 @@ def _string_array(text: TextColumn) -> pa.Array:
     return array.cast(pa.string())
 
 
+ALL_BYTES = np.ones(256, dtype=np.uint8)  # a ``count_per_row`` table that flags every byte value
+
+
 @lru_cache(maxsize=64)
 def _needle_table(needles: tuple[bytes, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``needles`` (non-empty, sorted by first byte) for ``scan_kernels.rows_with``: their bytes, their bounds, and
@@ -246,6 +249,15 @@ class ByteScan:
                     at = at[data[at + k] == needle[k]]
                 found |= self.per_row(at) > 0
         return found
+
+    def count_per_row(self, table: np.ndarray, mask: np.ndarray | None = None, characters: bool = False
+                      ) -> np.ndarray:
+        """Per row, the bytes whose value is flagged in the 256-entry ``table`` (and set in ``mask``, if given);
+        with ``characters``, only those that start a character. One compiled pass."""
+        from operators.text.scan_kernels import count_per_row
+
+        flags = np.zeros(0, dtype=np.uint8) if mask is None else mask.view(np.uint8)
+        return count_per_row(self.data, flags, table.astype(np.uint8), characters, self.offsets)
 
     def per_row(self, positions: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
         """Count sorted byte positions per row (only those flagged in ``where``, if given)."""

@@ -23,7 +23,7 @@ from operators.text.rule_filters_common import (
     empty_rows,
     python_lower,
 )
-from operators.text.rule_filters_scan import ByteScan
+from operators.text.rule_filters_scan import ALL_BYTES, ByteScan
 from operators.text.rule_filters_vocab import distinct_share_at_most, english_stopwords, member_counts
 
 _TOKENIZER = (
@@ -123,7 +123,7 @@ class MeanWordLengthFilter(_WordFilter):
     def checks(self, text: pa.ChunkedArray) -> Checks:
         scan = ByteScan.of(text)
         words = scan.word_counts
-        chars = char_lengths(text) - scan.per_row(np.flatnonzero(scan.space & scan.char_start))
+        chars = char_lengths(text) - scan.count_per_row(ALL_BYTES, scan.space, characters=True)
         mean = np.round(chars / np.maximum(words, 1), 2)
         config = self.config
         return [

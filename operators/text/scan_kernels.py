@@ -123,6 +123,28 @@ def class_runs(word: np.ndarray, space: np.ndarray, offsets: np.ndarray) -> np.n
 
 
 @numba.njit(**_KERNEL)
+def count_per_row(data: np.ndarray, mask: np.ndarray, table: np.ndarray, characters: bool, offsets: np.ndarray
+                  ) -> np.ndarray:
+    """Per row, the bytes whose value is flagged in the 256-entry ``table`` and that are set in ``mask`` (uint8 0/1;
+    an empty mask: all); with ``characters``, only bytes that start a character (no UTF-8 continuation byte)."""
+    rows = len(offsets) - 1
+    counts = np.zeros(rows, dtype=np.int64)
+    whole = len(mask) == 0
+    any_byte = np.uint8(0) if characters else np.uint8(1)
+    for row in range(rows):
+        k, stop = np.uint64(offsets[row]), np.uint64(offsets[row + 1])
+        count = np.int64(0)
+        while k < stop:
+            byte = data[k]
+            flagged = table[byte] & (np.uint8(1) if whole else mask[k])
+            starts = np.uint8((byte & np.uint8(0xC0)) != np.uint8(0x80))  # continuation bytes are 10xxxxxx
+            count += np.int64(flagged & (starts | any_byte))
+            k += _ONE
+        counts[row] = count
+    return counts
+
+
+@numba.njit(**_KERNEL)
 def rows_with(data: np.ndarray, offsets: np.ndarray, needles: np.ndarray, bounds: np.ndarray, first: np.ndarray
               ) -> np.ndarray:
     """Per row, whether it holds one of the byte strings ``needles[bounds[j]:bounds[j + 1]]`` (sorted by first
@@ -164,5 +186,8 @@ def warm() -> None:
         space = space_mask(data, ASCII_SPACE, BMP_SPACE)
         word_bounds(space, offsets)
         class_runs(space, space, offsets)
+        for characters in (False, True):
+            count_per_row(data, space, table, characters, offsets)
+            count_per_row(data, np.zeros(0, dtype=np.uint8), table, characters, offsets)
         count_segments(data, space, np.uint8(0), table, offsets)
         rows_with(data, offsets, np.frombuffer(b"a", dtype=np.uint8), np.array([0, 1]), np.zeros(257, dtype=np.int64))
