@@ -76,6 +76,19 @@ def test_class_runs_count_wordpunct_tokens(texts):
     assert runs.tolist() == [len(re.findall(r"\w+|[^\w\s]+", text)) for text in texts]
 
 
+@pytest.mark.parametrize("texts", [SAMPLES, random_texts(300, 6)], ids=["samples", "random"])
+def test_count_per_row_counts_flagged_bytes_or_characters(texts):
+    from operators.text.rule_filters_scan import ALL_BYTES
+
+    scan = ByteScan(pa.array(texts))
+    assert scan.count_per_row(_table(" \t\n")).tolist() == [sum(c in " \t\n" for c in text) for text in texts]
+    spaces = scan.count_per_row(ALL_BYTES, scan.space, characters=True)
+    assert spaces.tolist() == [sum(c.isspace() for c in text) for text in texts]
+    space_bytes = scan.count_per_row(ALL_BYTES, scan.space)
+    assert space_bytes.tolist() == [sum(len(c.encode()) for c in text if c.isspace()) for text in texts]
+    assert scan.count_per_row(ALL_BYTES, characters=True).tolist() == [len(text) for text in texts]
+
+
 def _table(flagged: str) -> np.ndarray:
     table = np.zeros(256, dtype=np.uint8)
     table[list(flagged.encode())] = 1
