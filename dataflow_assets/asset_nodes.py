@@ -34,8 +34,6 @@ from dataflow_assets.profile import ProfileBuilder
 from dataflow_assets.raw_stream import read_raw_chunks
 from dataflow_assets.spec import CheckSpec, PipelineSpec
 from operators.base import Operator, OperatorKind
-from operators.kernels import warm_up_in_background
-from operators.registry import get_operator
 from resources.files import FileStoreResource
 from resources.step_store import StepInput
 from resources.step_writes import write_step_output
@@ -164,7 +162,6 @@ class RawNode(AssetNode):
 
     def start(self, run: NodeRun, step_input: StepInput | None) -> tuple[PendingAsset, StepInput | None]:
         spec, partition = self.spec, run.partition
-        warm_up_kernels(spec)  # the steps' compiled kernels load while this file is parsed and stored
         path = run.files.raw_file(spec.name, partition)
         batch = raw_prefetch.take(path, spec.raw) or read_raw_chunks(path, spec.raw)
         if batch.replaced_lines:
@@ -186,11 +183,6 @@ class RawNode(AssetNode):
             return metadata | step_histograms(run.files, spec.name, "raw", partition, profile.series), []
 
         return PendingAsset(self.key, job, describe), StepInput(batch.rows, write_id)
-
-
-def warm_up_kernels(spec: PipelineSpec) -> None:
-    """Load the compiled kernels of the spec's operators on a background thread, once per process."""
-    warm_up_in_background(get_operator(step.op) for step in spec.steps)
 
 
 def storage_shape(op_cls: type[Operator], operator: Operator, columns: set[str]) -> tuple[bool, list[str] | None]:

@@ -16,7 +16,6 @@ from dagster._core.utils import make_new_run_id
 from dagster_duckdb import DuckDBResource
 
 from dataflow_assets import raw_prefetch
-from dataflow_assets.asset_nodes import warm_up_kernels
 from dataflow_assets.export import export_path
 from dataflow_assets.factory import partitions_name
 from dataflow_assets.project import build_definitions
@@ -128,7 +127,6 @@ def run_spec(
         files = FileStoreResource(raw_root=str(tmp / "raw"), export_root=str(tmp / "out"))
         staged = _stage_input(source.resolve(), files.raw_dir(spec.name))
         raw_prefetch.prefetch(staged, spec.raw)  # parsed while Dagster builds its instance and the job
-        warm_up_kernels(spec)  # and the steps' compiled kernels loaded
         cleanup.callback(raw_prefetch.discard, staged)
         database = DuckDBResource(database=str(Path(warehouse).resolve() if warehouse else tmp / "run.duckdb"))
         defs = build_definitions([spec], database, files)

@@ -88,7 +88,6 @@ class Operator(ABC):
     outputs: ClassVar[tuple[str, ...]] = ()
     requires: ClassVar[tuple[str, ...]] = ()  # context services: "llm", "sql", "sandbox", "embed", "state"
     row_wise: ClassVar[bool] = True  # each row's answer depends on that row only: a partition may run chunk by chunk
-    kernels: ClassVar[tuple[str, ...]] = ()  # modules of compiled kernels it calls, loaded ahead (operators.kernels)
     Config: ClassVar[type[OperatorConfig]] = OperatorConfig
 
     def __init__(

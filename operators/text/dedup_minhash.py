@@ -85,7 +85,6 @@ class MinHashDeduplicateFilter(DeduplicateFilter):
     inputs = ("text",)
     reason = "near_duplicate"
     Config = MinHashDeduplicateConfig
-    kernels = ("operators.text.minhash_kernel",)
 
     def keys(self, batch: pa.Table) -> np.ndarray:
         """The MinHash signature of each row (rows × num_perm uint32)."""

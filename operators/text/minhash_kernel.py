@@ -142,15 +142,6 @@ def _densify(signature: np.ndarray) -> None:
             signature[j] = (np.uint64(source) + np.uint64(following - j) * _GOLDEN) & _LOW32
 
 
-def warm() -> None:
-    """Load (or compile) the kernel: one call on a tiny input, both unit kinds (``operators.kernels``)."""
-    from operators.kernels import both_ways
-
-    for data in both_ways(b"ab cd"):
-        for words in (False, True):
-            fill_signatures(data, np.array([0, 5]), 2, words, np.empty((1, 4), dtype=np.uint32))
-
-
 @numba.njit(**_KERNEL)
 def fill_signatures(data: np.ndarray, offsets: np.ndarray, n: int, words: bool, out: np.ndarray) -> None:
     """Signatures of the texts ``data[offsets[r]:offsets[r + 1]]`` (UTF-8) into the rows of ``out``."""
@@ -168,4 +159,3 @@ def fill_signatures(data: np.ndarray, offsets: np.ndarray, n: int, words: bool, 
             continue
         _shingle(signature, units, count, n)
         _densify(signature)
-

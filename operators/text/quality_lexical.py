@@ -18,7 +18,7 @@ from operators.base import Filter, OperatorConfig, OperatorContext, Verdict
 from operators.registry import register
 from operators.text.quality_mtld import Types, hdd, mtld
 from operators.text.quality_tokens import ascii_punct, encode_spans, removed_per_span, slices
-from operators.text.rule_filters_common import BYTE_SCAN_KERNELS, python_lower
+from operators.text.rule_filters_common import python_lower
 from operators.text.rule_filters_scan import ByteScan
 
 METRICS = ("mtld", "hdd")
@@ -81,7 +81,6 @@ class LexicalDiversityFilter(Filter):
     description = "Drops texts whose lexical diversity (MTLD, HD-D) is outside [min_scores, max_scores]."
     inputs = ("text",)
     Config = LexicalDiversityConfig
-    kernels = BYTE_SCAN_KERNELS
 
     def verdict(self, batch: pa.Table, ctx: OperatorContext) -> Verdict:
         """Check each configured metric in DataFlow's order (mtld, then hdd); NaN passes."""

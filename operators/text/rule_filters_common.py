@@ -24,8 +24,6 @@ EMPTY = "empty_text"
 SLICE_BYTES = 8 << 20  # regex filters: each Arrow regex call compiles its pattern and warms its DFA anew
 SCAN_SLICE_BYTES = 2 << 20  # byte-scan filters: a slice's masks and word spans stay in the CPU cache
 JOINT_SLICE_BYTES = SCAN_SLICE_BYTES  # filters judging together share one slice's scans
-# The compiled kernels behind ByteScan (Operator.kernels): loaded ahead of a run's first rule filter.
-BYTE_SCAN_KERNELS = ("operators.text.scan_kernels", "operators.text.word_kernels", "operators.text.vocab_kernel")
 
 Checks = list[tuple[np.ndarray, str]]
 
@@ -93,7 +91,6 @@ class RuleFilter(Filter):
 
     inputs = ("text",)
     slice_bytes: ClassVar[int] = SLICE_BYTES  # judged alone; SCAN_SLICE_BYTES for filters built on ByteScan
-    kernels: ClassVar[tuple[str, ...]] = BYTE_SCAN_KERNELS
 
     @abstractmethod
     def checks(self, text: pa.ChunkedArray) -> Checks:

@@ -174,20 +174,3 @@ def rows_with(data: np.ndarray, offsets: np.ndarray, needles: np.ndarray, bounds
             k += _ONE
         found[row] = hit
     return found
-
-
-def warm() -> None:
-    """Load (or compile) the kernels: one call each on a tiny input (``operators.kernels``), with the argument types
-    of the real calls (read-only or writable bytes), so the same compiled versions are loaded."""
-    from operators.kernels import both_ways
-
-    offsets, table = np.array([0, 5]), np.zeros(256, dtype=np.uint8)
-    for data in both_ways("a b\nc\u3000d\xa0".encode()):
-        space = space_mask(data, ASCII_SPACE, BMP_SPACE)
-        word_bounds(space, offsets)
-        class_runs(space, space, offsets)
-        for characters in (False, True):
-            count_per_row(data, space, table, characters, offsets)
-            count_per_row(data, np.zeros(0, dtype=np.uint8), table, characters, offsets)
-        count_segments(data, space, np.uint8(0), table, offsets)
-        rows_with(data, offsets, np.frombuffer(b"a", dtype=np.uint8), np.array([0, 1]), np.zeros(257, dtype=np.int64))

@@ -110,14 +110,3 @@ def vocabulary_hits(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, coun
             span += _ONE
         hits[row] = found
     return hits
-
-
-def warm() -> None:
-    """Load (or compile) the kernels: one call each on a tiny input (``operators.kernels``)."""
-    from operators.kernels import both_ways
-    from operators.text.rule_filters_vocab import english_stopwords, vocabulary_table
-
-    starts, ends, tables = np.array([0, 4]), np.array([3, 7]), vocabulary_table(english_stopwords())
-    for data in both_ways(b"the cat"):
-        vocabulary_flags(data, starts, ends, *tables)
-        vocabulary_hits(data, starts, ends, np.array([2]), *tables)

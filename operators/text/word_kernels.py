@@ -161,15 +161,3 @@ def longest_unpunctuated(data: np.ndarray, space: np.ndarray, ascii_marks: np.nd
             k += one
         out[row] = max(longest, words)
     return out
-
-
-def warm() -> None:
-    """Load (or compile) the kernels: one call each on a tiny input (``operators.kernels``)."""
-    from operators.kernels import both_ways
-
-    offsets, starts, ends, counts = np.array([0, 5]), np.array([0, 3]), np.array([2, 5]), np.array([2])
-    mask = np.zeros(5, dtype=np.uint8)
-    all_upper(mask.astype(np.bool_), mask.astype(np.bool_), starts, ends)
-    for data in both_ways(b"ab ab"):
-        distinct_share_at_most(data, starts, ends, counts, 0.5)
-        longest_unpunctuated(data, mask, np.zeros(256, dtype=np.uint8), offsets)
