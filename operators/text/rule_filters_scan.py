@@ -21,7 +21,6 @@ from operators.text.rule_filters_unicode import (
     LOWER,
     UPPER,
     WORD,
-    char_positions,
     lead_flags,
     lead_sizes,
 )
@@ -119,10 +118,6 @@ class ByteScan:
     def flag_mask(self, ascii_mask: np.ndarray, bit: int) -> np.ndarray:
         """``ascii_mask`` (False on non-ASCII bytes) plus all bytes of non-ASCII chars with ``bit``."""
         return self.paint(ascii_mask, self._lead[(self._lead_flags & bit) != 0])
-
-    def with_chars(self, ascii_mask: np.ndarray, codepoints: tuple[int, ...]) -> np.ndarray:
-        """``ascii_mask`` plus all bytes of the non-ASCII characters listed in ``codepoints``."""
-        return self.paint(ascii_mask, char_positions(self.data, self._lead, codepoints))
 
     @cached_property
     def space(self) -> np.ndarray:

@@ -94,27 +94,3 @@ def lead_flags(data: np.ndarray, lead: np.ndarray) -> np.ndarray:
     if len(mixed):
         flags[mixed] = char_flags(decode(data, lead[mixed]))
     return flags
-
-
-@lru_cache(maxsize=16)
-def _encodings(codepoints: tuple[int, ...]) -> dict[int, tuple[int, np.ndarray]]:
-    """Per lead byte: the byte length and the trailing bytes (as one integer) of ``codepoints``."""
-    groups: dict[int, tuple[int, list[int]]] = {}
-    for cp in codepoints:
-        encoded = chr(cp).encode("utf-8")
-        _, tails = groups.setdefault(encoded[0], (len(encoded), []))
-        tails.append(int.from_bytes(encoded[1:], "big"))
-    return {lead: (size, np.array(tails, dtype=np.int64)) for lead, (size, tails) in groups.items()}
-
-
-def char_positions(data: np.ndarray, lead: np.ndarray, codepoints: tuple[int, ...]) -> np.ndarray:
-    """Lead byte positions (among all non-ASCII ones, ``lead``) of the given characters."""
-    positions = [np.zeros(0, dtype=np.int64)]
-    first = data[lead]
-    for lead_byte, (size, tails) in _encodings(codepoints).items():
-        found = lead[first == lead_byte]
-        tail = np.zeros(len(found), dtype=np.int64)
-        for k in range(1, size):
-            tail = (tail << 8) | _byte(data, found + k)
-        positions.append(found[np.isin(tail, tails)])
-    return np.concatenate(positions)
