@@ -9,12 +9,15 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import ClassVar
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from operators.registry import register
 from operators.text.refiners_bytes import collapse_repeated_punctuation
 from operators.text.refiners_common import TextRefiner, data_lines, py_class, re2_escape, regex_replace
+from operators.text.rule_filters_common import SCAN_SLICE_BYTES
+from operators.text.rule_filters_scan import ByteScan
 
 
 @register
@@ -23,11 +26,20 @@ class RemoveExtraSpacesRefiner(TextRefiner):
 
     name: ClassVar[str] = "RemoveExtraSpacesRefiner"
     description = "Collapses runs of whitespace (spaces, tabs, newlines) into single spaces and trims the text."
+    slice_bytes: ClassVar[int] = SCAN_SLICE_BYTES
 
     def refine(self, text: pa.ChunkedArray) -> pa.ChunkedArray:
-        # Only runs that change: 2+ whitespace characters, or one that is not a plain space.
-        collapsed = regex_replace(text, f"[{py_class('s')}]{{2,}}|[{py_class('s', exclude=' ')}]", " ")
-        return pc.utf8_trim(collapsed, characters=" ")
+        # " ".join(text.split()) in one compiled pass over the bytes and their whitespace mask (ByteScan).
+        from operators.text.scan_kernels import collapse_spaces
+
+        scan = ByteScan(text)
+        data, offsets = collapse_spaces(scan.data, scan.space.view(np.uint8), scan.offsets)
+        large = pa.types.is_large_string(text.type) or len(data) >= 1 << 31
+        joined = pa.Array.from_buffers(pa.large_string() if large else pa.string(), len(text), [
+            None, pa.py_buffer(offsets if large else offsets.astype(np.int32)), pa.py_buffer(data)])
+        if text.null_count:
+            joined = pc.if_else(pc.is_valid(text), joined, pa.scalar(None, joined.type))
+        return joined if joined.type == text.type else joined.cast(text.type)
 
 
 # DataFlow's ranges: emoticons, pictographs, transport/map, regional-indicator flags, dingbats.

@@ -12,6 +12,7 @@ from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from functools import cache, lru_cache
 from importlib import resources
+from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -20,7 +21,7 @@ import pyarrow.compute as pc
 from operators.base import Mapper, OperatorContext, OperatorKind, OperatorResult, set_column
 from operators.parallel import parallel_map
 from operators.text.columns import TextColumn
-from operators.text.rule_filters_common import text_slices
+from operators.text.rule_filters_common import SLICE_BYTES, text_slices
 
 _RE2_META = frozenset("\\.+*?()|[]{}^$")
 _SURROGATES = (0xD800, 0xDFFF)
@@ -32,6 +33,7 @@ class TextRefiner(Mapper):
     kind = OperatorKind.REFINE
     inputs = ("text",)
     outputs = ("text",)
+    slice_bytes: ClassVar[int] = SLICE_BYTES  # SCAN_SLICE_BYTES for refiners built on ByteScan (cache-sized)
 
     @abstractmethod
     def refine(self, text: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -52,7 +54,7 @@ class TextRefiner(Mapper):
         (a refiner rewrites each row on its own)."""
         if len(text) == 0:
             return text, 0
-        parts = parallel_map(self._refine_slice, text_slices(text))
+        parts = parallel_map(self._refine_slice, text_slices(text, self.slice_bytes))
         column_type = parts[0][0].type
         chunks = [chunk for after, _ in parts for chunk in (after if after.type == column_type else
                                                                after.cast(column_type)).chunks]

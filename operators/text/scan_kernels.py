@@ -82,6 +82,31 @@ def word_bounds(space: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.
 
 
 @numba.njit(**_KERNEL)
+def collapse_spaces(data: np.ndarray, space: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row with its whitespace runs collapsed to one space and both ends stripped (``" ".join(text.split())``,
+    ``space``: uint8 0/1 per byte): the new UTF-8 bytes and row offsets (int64). Branch-free: every byte is
+    stored, the output position only advances for a kept byte or the one space before a row's later words."""
+    rows = len(offsets) - 1
+    out = np.empty(len(data), dtype=np.uint8)  # never longer than the input
+    new_offsets = np.zeros(rows + 1, dtype=np.int64)
+    at = np.uint64(0)
+    for row in range(rows):
+        k, stop = np.uint64(offsets[row]), np.uint64(offsets[row + 1])
+        after_space, seen_word = np.uint8(1), np.uint8(0)
+        while k < stop:
+            is_space = space[k]
+            out[at] = 32
+            at += np.uint64(after_space & seen_word & (is_space ^ np.uint8(1)))  # a later word starts here
+            out[at] = data[k]
+            at += np.uint64(is_space ^ np.uint8(1))
+            seen_word |= is_space ^ np.uint8(1)
+            after_space = is_space
+            k += _ONE
+        new_offsets[row + 1] = at
+    return out[:at], new_offsets
+
+
+@numba.njit(**_KERNEL)
 def count_segments(data: np.ndarray, mask: np.ndarray, content_when: np.uint8, kinds: np.ndarray,
                    offsets: np.ndarray) -> np.ndarray:
     """Per row, the segments (pieces between separator bytes, and between rows) that hold a content byte: one

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 
 import pyarrow as pa
@@ -23,6 +24,16 @@ def test_extra_spaces_python_split_semantics() -> None:
     out, changed = refine(RemoveExtraSpacesRefiner(), rows)
     assert out == ["a b c", "one two", "x y", "tab here", "", "", None, "a b", "zero\u200bwidth"]
     assert changed == 5
+
+
+def test_extra_spaces_match_python_on_random_unicode_rows_of_both_string_types() -> None:
+    rng = random.Random(11)
+    alphabet = list("ab ,\n\t\r") + ["\x1c", "\x85", "\xa0", "\u1680", "\u2028", "\u3000", "\u200b", "é", "数", "😀"]
+    rows = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 30))) for _ in range(400)] + [None, ""]
+    expected = [None if row is None else " ".join(row.split()) for row in rows]
+    for kind in (pa.string(), pa.large_string()):
+        refined, _ = RemoveExtraSpacesRefiner().refined(pa.chunked_array([pa.array(rows, kind)]))
+        assert refined.type == kind and refined.to_pylist() == expected
 
 
 def test_emoji_ranges_are_dataflows() -> None:
