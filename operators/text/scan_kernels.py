@@ -1,9 +1,11 @@
-"""Compiled passes behind ``ByteScan`` (numba, no GIL held): word bounds and per-row segment counts.
+"""Compiled passes behind ``ByteScan`` and the byte-level refiners (numba, no GIL held): the whitespace mask,
+word bounds, per-row counts of segments, token runs and flagged bytes, multi-needle row search, and collapsing
+whitespace.
 
 Each replaces several whole-array numpy passes (masks, ``flatnonzero``, ``searchsorted``) with one loop over
-the bytes, row by row. The loops are branch-free (a candidate position is always stored, the count only
-advances when it qualifies) and index with unsigned integers: numba wraps negative signed indices, a check
-per access that here halves the speed. Compiled on first use and cached next to this module.
+the bytes, row by row. The loops are branch-free where the data decides (a candidate is always stored, the
+position only advances when it qualifies) and index with unsigned integers: numba wraps negative signed
+indices, a check per access that here halves the speed. Compiled on first use and cached next to this module.
 """
 
 from __future__ import annotations
