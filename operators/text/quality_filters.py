@@ -96,6 +96,13 @@ class NgramFilter(RuleFilter):
         num_rows = len(text)
         hashes, rows, tokens = [], [], np.zeros(num_rows, dtype=np.int64)
         han = han_rows(scan) if language == "auto" else np.full(num_rows, language == "zh")
+        if not han.any():  # words only: one compiled pass (tokens, n-gram hashes, distinct per row)
+            from operators.text.word_kernels import distinct_ngrams
+
+            starts, ends = scan.words
+            tokens, distinct = distinct_ngrams(scan.data, scan.word.view(np.uint8), starts, ends, scan.word_counts, n)
+            total = tokens - n + 1
+            return np.where(total > 0, distinct / np.maximum(total, 1), 0.0)
         if language != "zh":
             starts, ends = scan.words
             keep = scan.word  # [^\w\s] is removed before splitting: words keep their \w bytes

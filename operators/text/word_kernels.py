@@ -161,3 +161,68 @@ def longest_unpunctuated(data: np.ndarray, space: np.ndarray, ascii_marks: np.nd
             k += one
         out[row] = max(longest, words)
     return out
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def _mix64(x: np.uint64) -> np.uint64:
+    """splitmix64's finaliser."""
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def distinct_ngrams(data: np.ndarray, keep: np.ndarray, starts: np.ndarray, ends: np.ndarray, counts: np.ndarray,
+                    n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, its tokens and its distinct n-grams of tokens. A token is a span's ``keep`` bytes (uint8 0/1; a
+    span keeping none is no token), identified by a 64-bit hash of them; an n-gram by a hash of its n token
+    hashes (a rolling polynomial, mixed), counted in a per-row open-addressing table (exact up to 64-bit hash
+    collisions)."""
+    rows = len(counts)
+    tokens_per_row = np.zeros(rows, dtype=np.int64)
+    distinct = np.zeros(rows, dtype=np.int64)
+    widest = 0
+    for row in range(rows):
+        widest = max(widest, counts[row])
+    tokens = np.empty(max(widest, 1), dtype=np.uint64)
+    table = np.zeros(table_width(max(widest, 1)), dtype=np.uint64)  # n-gram hash | 1 (0: empty)
+    one, span = np.uint64(1), np.uint64(0)
+    top = np.uint64(1)  # P ** (n - 1): the weight of the token leaving the window
+    for _ in range(n - 1):
+        top *= _FNV_PRIME
+    for row in range(rows):
+        found = 0
+        for _ in range(counts[row]):
+            value, kept = _FNV_OFFSET, np.uint64(0)
+            k, stop = np.uint64(starts[span]), np.uint64(ends[span])
+            while k < stop:
+                if keep[k]:
+                    value = (value ^ np.uint64(data[k])) * _FNV_PRIME
+                    kept += one
+                k += one
+            if kept:
+                tokens[found] = _mix64(value ^ kept)
+                found += 1
+            span += one
+        tokens_per_row[row] = found
+        grams = found - n + 1
+        if grams <= 0:
+            continue
+        mask = np.uint64(table_width(grams) - 1)
+        table[: mask + one] = 0
+        rolling = np.uint64(0)  # the window's polynomial sum(token * P**(n - 1 - i)), kept in O(1) per step
+        for j in range(n - 1):
+            rolling = rolling * _FNV_PRIME + tokens[j]
+        for first in range(grams):
+            rolling = rolling * _FNV_PRIME + tokens[first + n - 1]
+            value = _mix64(rolling) | one  # never 0, the empty mark
+            rolling -= tokens[first] * top
+            slot = value & mask
+            while table[slot] != 0 and table[slot] != value:
+                slot = (slot + one) & mask
+            if table[slot] == 0:
+                table[slot] = value
+                distinct[row] += 1
+    return tokens_per_row, distinct
