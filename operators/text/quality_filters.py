@@ -2,7 +2,8 @@
 
 Same names, parameters and defaults as ``dataflow.operators.general_text`` (``word_number_filter.py``,
 ``ngram_filter.py``, ``blocklist_filter.py``). Words are ``str.split()`` words (Python whitespace),
-found with ``ByteScan``; n-grams are 64-bit hashes of token ids, counted per row with one sort.
+found with ``ByteScan``; word n-grams are hashed and counted per row in one compiled pass
+(``word_kernels.distinct_ngrams``), Han-character n-grams as 64-bit hashes counted with one sort.
 ``LexicalDiversityFilter`` lives in ``quality_lexical`` and is registered through this module.
 """
 
@@ -26,7 +27,6 @@ from operators.text.quality_tokens import (
     encode_spans,
     han_rows,
     ngram_hashes,
-    removed_per_span,
 )
 from operators.text.rule_filters_common import EMPTY, SCAN_SLICE_BYTES, Checks, RuleFilter, empty_rows, python_lower
 from operators.text.rule_filters_scan import ByteScan
@@ -94,41 +94,21 @@ class NgramFilter(RuleFilter):
         n, language = self.config.ngrams, self.config.language
         scan = ByteScan.of(python_lower(text))
         num_rows = len(text)
-        hashes, rows, tokens = [], [], np.zeros(num_rows, dtype=np.int64)
+        tokens, distinct = np.zeros(num_rows, dtype=np.int64), np.zeros(num_rows, dtype=np.int64)
         han = han_rows(scan) if language == "auto" else np.full(num_rows, language == "zh")
-        if not han.any():  # words only: one compiled pass (tokens, n-gram hashes, distinct per row)
+        if not han.all():  # words of the rows without Han characters: one compiled pass
             from operators.text.word_kernels import distinct_ngrams
 
-            starts, ends = scan.words
-            tokens, distinct = distinct_ngrams(scan.data, scan.word.view(np.uint8), starts, ends, scan.word_counts, n)
-            total = tokens - n + 1
-            return np.where(total > 0, distinct / np.maximum(total, 1), 0.0)
-        if language != "zh":
-            starts, ends = scan.words
-            keep = scan.word  # [^\w\s] is removed before splitting: words keep their \w bytes
-            removed = np.flatnonzero(~(scan.word | scan.space))
-            if han.any():  # words of rows without Han characters only
-                use = ~han[scan.row_of(starts)]
-                starts, ends = starts[use], ends[use]
-                removed = removed[~han[scan.row_of(removed)]]
-                keep = keep & np.repeat(~han, np.diff(scan.offsets))
-            lengths = (ends - starts) - removed_per_span(removed, starts)
-            starts, lengths = starts[lengths > 0], lengths[lengths > 0]
-            ids, _ = encode_spans(scan.data, keep, starts, lengths)
-            counts = scan.per_row(starts)
-            tokens += counts
-            h, r = ngram_hashes(ids, np.repeat(np.arange(num_rows), counts), n)
-            hashes.append(h)
-            rows.append(r)
-        if han.any():
+            starts, ends = scan.words  # [^\w\s] is removed before splitting: a word keeps its \w bytes
+            tokens, distinct = distinct_ngrams(scan.data, scan.word.view(np.uint8), starts, ends, scan.word_counts,
+                                               (~han).view(np.uint8), n)
+        if han.any():  # characters of the others
             chars = np.flatnonzero(scan.word & scan.char_start)
             chars = chars[han[scan.row_of(chars)]]
             counts = scan.per_row(chars)
             tokens += counts
             h, r = ngram_hashes(codepoints(scan.data, chars), np.repeat(np.arange(num_rows), counts), n)
-            hashes.append(h)
-            rows.append(r)
-        distinct = distinct_per_row(np.concatenate(rows), np.concatenate(hashes), num_rows)
+            distinct += distinct_per_row(r, h, num_rows)
         total = tokens - n + 1
         return np.where(total > 0, distinct / np.maximum(total, 1), 0.0)
 

@@ -175,9 +175,10 @@ def _mix64(x: np.uint64) -> np.uint64:
 
 @numba.njit(nogil=True, cache=True, boundscheck=False)
 def distinct_ngrams(data: np.ndarray, keep: np.ndarray, starts: np.ndarray, ends: np.ndarray, counts: np.ndarray,
-                    n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, its tokens and its distinct n-grams of tokens. A token is a span's ``keep`` bytes (uint8 0/1; a
-    span keeping none is no token), identified by a 64-bit hash of them; an n-gram by a hash of its n token
+                    rows_on: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row flagged in ``rows_on`` (uint8 0/1; others: 0 and 0), its tokens and its distinct n-grams of tokens.
+    A token is a span's ``keep`` bytes (uint8 0/1; a span keeping none is no token), identified by a 64-bit hash
+    of them; an n-gram by a hash of its n token
     hashes (a rolling polynomial, mixed), counted in a per-row open-addressing table (exact up to 64-bit hash
     collisions)."""
     rows = len(counts)
@@ -194,6 +195,9 @@ def distinct_ngrams(data: np.ndarray, keep: np.ndarray, starts: np.ndarray, ends
         top *= _FNV_PRIME
     for row in range(rows):
         found = 0
+        if not rows_on[row]:
+            span += np.uint64(counts[row])
+            continue
         for _ in range(counts[row]):
             value, kept = _FNV_OFFSET, np.uint64(0)
             k, stop = np.uint64(starts[span]), np.uint64(ends[span])
