@@ -10,6 +10,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from operators.text.minhash_kernel import _mix
+
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
 
@@ -164,23 +166,12 @@ def longest_unpunctuated(data: np.ndarray, space: np.ndarray, ascii_marks: np.nd
 
 
 @numba.njit(nogil=True, cache=True, boundscheck=False)
-def _mix64(x: np.uint64) -> np.uint64:
-    """splitmix64's finaliser."""
-    x ^= x >> np.uint64(30)
-    x *= np.uint64(0xBF58476D1CE4E5B9)
-    x ^= x >> np.uint64(27)
-    x *= np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
-
-
-@numba.njit(nogil=True, cache=True, boundscheck=False)
 def distinct_ngrams(data: np.ndarray, keep: np.ndarray, starts: np.ndarray, ends: np.ndarray, counts: np.ndarray,
                     rows_on: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per row flagged in ``rows_on`` (uint8 0/1; others: 0 and 0), its tokens and its distinct n-grams of tokens.
     A token is a span's ``keep`` bytes (uint8 0/1; a span keeping none is no token), identified by a 64-bit hash
-    of them; an n-gram by a hash of its n token
-    hashes (a rolling polynomial, mixed), counted in a per-row open-addressing table (exact up to 64-bit hash
-    collisions)."""
+    of them; an n-gram by a hash of its n token hashes (a rolling polynomial, mixed by splitmix64's finaliser),
+    counted in a per-row open-addressing table (exact up to 64-bit hash collisions)."""
     rows = len(counts)
     tokens_per_row = np.zeros(rows, dtype=np.int64)
     distinct = np.zeros(rows, dtype=np.int64)
@@ -207,7 +198,7 @@ def distinct_ngrams(data: np.ndarray, keep: np.ndarray, starts: np.ndarray, ends
                     kept += one
                 k += one
             if kept:
-                tokens[found] = _mix64(value ^ kept)
+                tokens[found] = _mix(value ^ kept)
                 found += 1
             span += one
         tokens_per_row[row] = found
@@ -221,7 +212,7 @@ def distinct_ngrams(data: np.ndarray, keep: np.ndarray, starts: np.ndarray, ends
             rolling = rolling * _FNV_PRIME + tokens[j]
         for first in range(grams):
             rolling = rolling * _FNV_PRIME + tokens[first + n - 1]
-            value = _mix64(rolling) | one  # never 0, the empty mark
+            value = _mix(rolling) | one  # never 0, the empty mark
             rolling -= tokens[first] * top
             slot = value & mask
             while table[slot] != 0 and table[slot] != value:
