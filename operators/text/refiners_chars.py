@@ -34,7 +34,7 @@ class RemoveExtraSpacesRefiner(TextRefiner):
 
         scan = ByteScan(text)
         data, offsets = collapse_spaces(scan.data, scan.space.view(np.uint8), scan.offsets)
-        large = pa.types.is_large_string(text.type) or len(data) >= 1 << 31
+        large = pa.types.is_large_string(text.type)  # the output is never longer than the input
         joined = pa.Array.from_buffers(pa.large_string() if large else pa.string(), len(text), [
             None, pa.py_buffer(offsets if large else offsets.astype(np.int32)), pa.py_buffer(data)])
         if text.null_count:
