@@ -7,11 +7,15 @@ transaction, committed before the next starts; once a job fails, every later job
 lands on top of a failed one. The connection is kept between jobs that come in quick succession and closed
 after ``idle_seconds`` without work, so a long step (an LLM call, a large dedup) never holds the DuckDB file,
 which other processes (other runs, ``dataflow show``) must be able to open. A commit runs DuckDB's checkpoint
-once the write-ahead log passes ``DATAFLOW_DUCKDB_CHECKPOINT`` (default 16MB, DuckDB's own), and a write larger
-than that skips the log: its rows are compressed and written to the database file once, not logged and then
-checkpointed. A write below a row group (122,880 rows) is always logged, so when no job waits and the log holds
-``DATAFLOW_DUCKDB_IDLE_CHECKPOINT`` bytes (default 8 MiB), the writer checkpoints at once: on this thread,
-while the op's next steps compute, not inside the next commit that the op's report waits for.
+instead of writing its rows to the write-ahead log once the log plus DuckDB's estimate of the write passes
+``DATAFLOW_DUCKDB_CHECKPOINT`` (default 1MB): its rows are compressed and written to the database file once, not
+logged and then checkpointed. DuckDB estimates a write at 16 bytes a value, whatever a string's length, so at its
+own default (16MB) a write of text rows had to reach about a million values (150k rows of 7 columns, 1 GB of
+text) before it skipped the log; at 1MB a write of about 65k values (10k such rows) does, and smaller writes are
+logged and checkpointed with a later commit, a few milliseconds each. A write of few long strings is still
+logged, so when no job waits and the log holds ``DATAFLOW_DUCKDB_IDLE_CHECKPOINT`` bytes (default 8 MiB), the
+writer checkpoints at once: on this thread, while the op's next steps compute, not inside the next commit that
+the op's report waits for.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ Job = Callable[[duckdb.DuckDBPyConnection], object]
 IDLE_SECONDS = float(os.environ.get("DATAFLOW_DUCKDB_IDLE_SECONDS", "0.5"))
 # a writer with no job waiting checkpoints once the log holds this many bytes (0: never)
 IDLE_CHECKPOINT_BYTES = int(os.environ.get("DATAFLOW_DUCKDB_IDLE_CHECKPOINT", str(8 << 20)))
-CHECKPOINT_WAL = os.environ.get("DATAFLOW_DUCKDB_CHECKPOINT", "16MB")  # write-ahead log size that checkpoints
+CHECKPOINT_WAL = os.environ.get("DATAFLOW_DUCKDB_CHECKPOINT", "1MB")  # log + estimated write size that checkpoints
 
 
 class EarlierWriteFailedError(RuntimeError):

@@ -83,30 +83,32 @@ def test_threads_opening_connections_to_one_file_at_once(tmp_path: Path) -> None
     assert errors == []
 
 
-def test_commits_checkpoint_once_the_log_passes_16mb(tmp_path: Path) -> None:
-    """Once the log passes ``DATAFLOW_DUCKDB_CHECKPOINT`` (16MB), a commit checkpoints: the log never holds more
-    than about one large write, the rows go to the database file while the writer's connection is open, and
-    small writes stay in the log until the close."""
+def test_a_large_write_skips_the_log(tmp_path: Path) -> None:
+    """A write that DuckDB estimates past ``DATAFLOW_DUCKDB_CHECKPOINT`` (1MB: 16 bytes a value) is checkpointed by
+    its commit, never logged: 25k rows of 4 text columns (30 MB, 100k values) go straight to the database file,
+    which DuckDB's own 16MB would have logged first. Small writes are logged, and checkpointed by a later commit."""
     path = tmp_path / "w.duckdb"
     wal = Path(str(path) + ".wal")
     with WarehouseWriter(DuckDBResource(database=str(path)), idle_seconds=60) as writer:
-        writer.call(lambda conn: conn.execute("CREATE TABLE t (s VARCHAR)"))
-        writer.call(lambda conn: conn.execute("INSERT INTO t VALUES ('small')"))
+        writer.call(lambda conn: conn.execute("CREATE TABLE t (a VARCHAR, b VARCHAR, c VARCHAR, d VARCHAR)"))
+        writer.call(lambda conn: conn.execute("INSERT INTO t VALUES ('small', 's', 's', 's')"))
         assert wal.exists() and 0 < wal.stat().st_size < (1 << 20)  # logged, not yet checkpointed
-        insert = "INSERT INTO t SELECT repeat(i::VARCHAR, 400) FROM range(12000) r(i)"  # ~20 MB
-        for _ in range(3):  # one transaction each
-            writer.call(lambda conn: conn.execute(insert))
-            assert not wal.exists() or wal.stat().st_size < (24 << 20)  # the log never holds two of them
-        assert path.stat().st_size > (16 << 20)  # checkpointed into the file while the connection is open
+        text = "repeat(i::VARCHAR, 60)"  # ~300 bytes
+        large = f"INSERT INTO t SELECT {text}, {text}, {text}, {text} FROM range(25000) r(i)"
+        writer.call(lambda conn: conn.execute(large))
+        assert not wal.exists() or wal.stat().st_size < (1 << 20)  # the 30 MB were never logged
+        assert path.stat().st_size > (8 << 20)  # they are in the file (compressed), the connection still open
+        writer.call(lambda conn: conn.execute("INSERT INTO t VALUES ('small', 's', 's', 's')"))
+        assert wal.exists() and 0 < wal.stat().st_size < (1 << 20)
     assert not wal.exists() or wal.stat().st_size == 0
-    assert rows(path, "SELECT count(*) FROM t") == [(36001,)]
+    assert rows(path, "SELECT count(*) FROM t") == [(25002,)]
 
 
 @pytest.mark.parametrize("idle_bytes", [8 << 20, 0])
 def test_an_idle_writer_checkpoints_a_large_log_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                         idle_bytes: int) -> None:
-    """A write below a row group is logged; when no job waits and the log holds ``IDLE_CHECKPOINT_BYTES``, the
-    writer checkpoints right after it, connection still open (0: it waits for a commit past 16MB or the close)."""
+    """A write of few long strings is logged; when no job waits and the log holds ``IDLE_CHECKPOINT_BYTES``, the
+    writer checkpoints right after it, connection still open (0: it waits for a later commit or the close)."""
     import resources.warehouse_writer as module
 
     monkeypatch.setattr(module, "IDLE_CHECKPOINT_BYTES", idle_bytes)
