@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dagster import DagsterInstance, EventLogEntry, ExecuteInProcessResult
+from dagster import EventLogEntry, ExecuteInProcessResult
 from dagster._core.utils import make_new_run_id
 from dagster_duckdb import DuckDBResource
 
@@ -19,6 +19,7 @@ from dataflow_assets import raw_prefetch
 from dataflow_assets.export import export_path
 from dataflow_assets.factory import partitions_name
 from dataflow_assets.project import build_definitions
+from dataflow_assets.run_instance import run_instance
 from dataflow_assets.spec_loader import load_spec
 from resources.files import FileStoreResource
 from resources.step_store import step_stats
@@ -131,7 +132,7 @@ def run_spec(
         database = DuckDBResource(database=str(Path(warehouse).resolve() if warehouse else tmp / "run.duckdb"))
         defs = build_definitions([spec], database, files)
         partition = source.name
-        with DagsterInstance.ephemeral() as instance:  # in-memory run storage: no per-event fsync
+        with run_instance() as instance:  # in-memory run storage: no per-event fsync
             instance.add_dynamic_partitions(partitions_name(spec.name), [partition])
             run_id = make_new_run_id()
             if progress is not None:  # the in-memory event log calls watchers synchronously, as events are stored

@@ -1,0 +1,74 @@
+"""The in-memory instance of ``dataflow run``: Dagster's ephemeral storages on their held connections."""
+
+from __future__ import annotations
+
+import threading
+
+import sqlalchemy as db
+from dagster import AssetKey, Definitions, MaterializeResult, asset, define_asset_job
+
+from dataflow_assets.run_instance import run_instance
+
+
+@asset
+def numbers() -> MaterializeResult:
+    """An asset with metadata, so the run stores a materialization event."""
+    return MaterializeResult(metadata={"dagster/row_count": 3})
+
+
+@asset(deps=[numbers])
+def doubled() -> MaterializeResult:
+    """A downstream asset: its materialization looks up its upstream's data version."""
+    return MaterializeResult(metadata={"dagster/row_count": 6})
+
+
+def _job():  # noqa: ANN202 - Dagster's job definition
+    return Definitions(assets=[numbers, doubled], jobs=[define_asset_job("both")]).resolve_job_def("both")
+
+
+def test_a_run_opens_no_new_connection() -> None:
+    """A whole run (its events, version lookups, run records) goes through the two held connections."""
+    with run_instance() as instance:
+        opened: list[str] = []
+        for name, engine in (("runs", instance.run_storage._engine), ("events", instance.event_log_storage._engine)):
+            db.event.listen(engine, "connect", lambda *_, name=name: opened.append(name))
+        result = _job().execute_in_process(instance=instance)
+        assert result.success
+        assert opened == []
+        latest = instance.get_latest_materialization_event(AssetKey("doubled"))
+        assert latest is not None and latest.asset_materialization.metadata["dagster/row_count"].value == 6
+        assert instance.get_run_by_id(result.run_id).is_success
+
+
+def test_threads_share_the_held_connections() -> None:
+    """Runs stored from several threads at once all land, one query at a time."""
+    with run_instance() as instance:
+        job = _job()
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                assert job.execute_in_process(instance=instance).success
+            except BaseException as error:  # noqa: BLE001 - collected and asserted below
+                errors.append(error)
+
+        threads = [threading.Thread(target=run) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert len(instance.get_runs()) == 3
+        assert len(instance.fetch_materializations(AssetKey("numbers"), limit=10).records) == 3
+
+
+def test_deleting_a_run_cascades_to_its_tags() -> None:
+    """Foreign keys are on, as on Dagster's per-query connections: a deleted run takes its tags along."""
+    with run_instance() as instance:
+        result = _job().execute_in_process(instance=instance, tags={"team": "data"})
+        with instance.run_storage.connect() as conn:
+            count = "SELECT count(*) FROM run_tags WHERE run_id = :run"
+            assert conn.execute(db.text(count), {"run": result.run_id}).scalar() > 0
+        instance.delete_run(result.run_id)
+        with instance.run_storage.connect() as conn:
+            assert conn.execute(db.text(count), {"run": result.run_id}).scalar() == 0
