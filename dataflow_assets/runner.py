@@ -19,7 +19,6 @@ from dataflow_assets import raw_prefetch
 from dataflow_assets.export import export_path
 from dataflow_assets.factory import partitions_name
 from dataflow_assets.project import build_definitions
-from dataflow_assets.run_instance import run_instance
 from dataflow_assets.spec_loader import load_spec
 from resources.files import FileStoreResource
 from resources.step_store import step_stats
@@ -132,6 +131,10 @@ def run_spec(
         database = DuckDBResource(database=str(Path(warehouse).resolve() if warehouse else tmp / "run.duckdb"))
         defs = build_definitions([spec], database, files)
         partition = source.name
+        # Dagster's storage modules (~1 s of imports) load here, as DagsterInstance.ephemeral() loads them: while the
+        # raw file is parsed on the prefetch thread
+        from dataflow_assets.run_instance import run_instance
+
         with run_instance() as instance:  # in-memory run storage: no per-event fsync
             instance.add_dynamic_partitions(partitions_name(spec.name), [partition])
             run_id = make_new_run_id()
