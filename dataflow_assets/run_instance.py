@@ -1,15 +1,19 @@
 """The Dagster instance ``dataflow run`` materializes in: Dagster's ephemeral instance, on held connections.
 
 Dagster's ephemeral instance keeps runs and events in in-memory SQLite databases, but opens a new connection for
-every query (and sets two pragmas on it): ~170 event writes and ~200 lookups in a run of a 26-asset job. These
-storages open one more connection to each database when they are made and run every query on it, one query at
-a time, each in its own transaction as before. Everything else (tables, queries, the instance) is Dagster's own,
-pinned with ``dagster``.
+every query (and sets two pragmas on it): ~170 event writes and ~200 lookups in a run of a 26-asset job. It also
+reflects the asset keys table's columns for every event, and runs alembic's ``stamp`` (loading its migration
+environment) for each new database, which is never migrated. These storages open one more connection to each
+database when they are made and run every query on it, one at a time, each in its own transaction as before;
+they look up the tables and columns once each. Everything else (the tables, the queries, the instance) is
+Dagster's own, pinned with ``dagster``.
 """
 
 from __future__ import annotations
 
 import threading
+import uuid
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -19,11 +23,15 @@ from dagster._core.instance.types import InstanceType
 from dagster._core.launcher.sync_in_memory_run_launcher import SyncInMemoryRunLauncher
 from dagster._core.run_coordinator import DefaultRunCoordinator
 from dagster._core.storage.event_log import InMemoryEventLogStorage
+from dagster._core.storage.event_log.schema import SqlEventLogStorageMetadata
 from dagster._core.storage.noop_compute_log_manager import NoOpComputeLogManager
 from dagster._core.storage.root import TemporaryLocalArtifactStorage
 from dagster._core.storage.runs import InMemoryRunStorage
+from dagster._core.storage.runs.schema import RunStorageSqlMetadata
+from dagster._core.storage.sql import create_engine
+from dagster._core.storage.sqlite import create_in_memory_conn_string
 from sqlalchemy import Connection, Engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 
 class _HeldConnection:
@@ -37,6 +45,7 @@ class _HeldConnection:
         self.conn = self.engine.connect()
         self.conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # as Dagster sets it per query
         self.lock = threading.RLock()
+        self.tables: dict[str, bool] = {}
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -51,7 +60,9 @@ class _HeldConnection:
     def has_table(self, name: str) -> bool:
         """Whether the database has table ``name``."""
         with self.lock:
-            return bool(self.engine.dialect.has_table(self.conn, name))
+            if name not in self.tables:
+                self.tables[name] = bool(self.engine.dialect.has_table(self.conn, name))
+            return self.tables[name]
 
     def close(self) -> None:
         """Close the connection and its engine."""
@@ -62,9 +73,17 @@ class _HeldConnection:
 class HeldConnectionEventLogStorage(InMemoryEventLogStorage):
     """Dagster's in-memory event log, every query on one held connection."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self) -> None:  # InMemoryEventLogStorage.__init__ without the alembic stamp (and preload)
+        self._inst_data = None
+        self._engine = create_engine(create_in_memory_conn_string(f"events-{uuid.uuid4()}"), poolclass=NullPool)
+        self._handlers = defaultdict(set)
+        self._storage_id = 0
+        self._db_lock = threading.Lock()
+        self._held_conn = self._engine.connect()  # keeps the in-memory database alive
+        with self._held_conn.begin():
+            SqlEventLogStorageMetadata.create_all(self._held_conn)
         self._held = _HeldConnection(self._engine)
+        self._columns: dict[str, bool] = {}
 
     @contextmanager
     def _connect(self) -> Iterator[Connection]:
@@ -72,8 +91,19 @@ class HeldConnectionEventLogStorage(InMemoryEventLogStorage):
             yield conn
 
     def has_table(self, table_name: str) -> bool:
-        """Whether the event log database has the table."""
+        """Whether the event log database has the table (its tables never change: asked once each)."""
         return self._held.has_table(table_name)
+
+    def has_asset_key_col(self, column_name: str) -> bool:
+        """Whether the asset keys table has the column (asked once each, not reflected per event)."""
+        if column_name not in self._columns:
+            self._columns[column_name] = super().has_asset_key_col(column_name)
+        return self._columns[column_name]
+
+    def _has_asset_key_col_on_connection(self, conn: Connection, column_name: str) -> bool:
+        if column_name not in self._columns:
+            self._columns[column_name] = super()._has_asset_key_col_on_connection(conn, column_name)
+        return self._columns[column_name]
 
     def dispose(self) -> None:
         """Close the held connection, then Dagster's."""
@@ -84,8 +114,11 @@ class HeldConnectionEventLogStorage(InMemoryEventLogStorage):
 class HeldConnectionRunStorage(InMemoryRunStorage):
     """Dagster's in-memory run storage, every query on one held connection."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self) -> None:  # InMemoryRunStorage.__init__ without the alembic stamp (and preload)
+        self._engine = create_engine(create_in_memory_conn_string(f"runs-{uuid.uuid4()}"), poolclass=NullPool)
+        self._held_conn = self._engine.connect()  # keeps the in-memory database alive
+        with self._held_conn.begin():
+            RunStorageSqlMetadata.create_all(self._held_conn)  # instance_info included
         self._held = _HeldConnection(self._engine)
 
     @contextmanager
