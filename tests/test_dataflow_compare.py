@@ -51,8 +51,10 @@ def _ours() -> tuple[dict, dict, dict]:
          "kept": 890},
         {"step": "word_count", "op": "WordNumberFilter", "input_rows": 890, "rows_per_s": 890_000.0, "kept": 790},
     ]}
-    chain = {"rows_per_s": 1000 / 11.4 * 40, "seconds": 0.3, "exported_rows": 790, "peak_rss_mb": 300}
-    dagster = {"rows_per_s": 1000 / 11.4 * 10, "seconds": 1.2, "exported_rows": 790, "peak_rss_mb": 400,
+    chain = {"rows_per_s": 1000 / 11.4 * 40, "seconds": 0.3, "exported_rows": 790, "cpu_seconds": 0.5,
+             "peak_rss_mb": 300}
+    dagster = {"rows_per_s": 1000 / 11.4 * 10, "seconds": 1.2, "exported_rows": 790, "cpu_seconds": 2.2,
+               "peak_rss_mb": 400,
                "fixed_seconds": 0.5, "assets": 4, "command_seconds": 3.0}
     return operators, chain, dagster
 
@@ -128,6 +130,7 @@ def test_run_all_section_has_the_table_only_with_a_reference(tmp_path: Path) -> 
     with_reference = run_all.render(args, corpus, operators, chain, dagster, _reference())
     assert "open-dataflow" not in without
     assert "imports included) | 333 | 3.0 |" in without  # 1,000 rows in the command's 3.0 s
+    assert "export) | 877 | 1.2 | 2.2 | 400 MB |" in without  # the Dagster run's CPU seconds, in their column
     assert with_reference.startswith(without.removesuffix(run_all.END))
     assert with_reference.endswith(run_all.END) and "vs this project" in with_reference
 
