@@ -15,7 +15,7 @@ import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import sqlalchemy
 from dagster import DagsterInstance
@@ -70,25 +70,40 @@ class _HeldConnection:
         self.engine.dispose()
 
 
-class HeldConnectionEventLogStorage(InMemoryEventLogStorage):
-    """Dagster's in-memory event log, every query on one held connection."""
+class _HeldStorage:
+    """What both storages share: a new in-memory database with its tables, and every query on a held connection.
 
-    def __init__(self) -> None:  # InMemoryEventLogStorage.__init__ without the alembic stamp (and preload)
-        self._inst_data = None
-        self._engine = create_engine(create_in_memory_conn_string(f"events-{uuid.uuid4()}"), poolclass=NullPool)
-        self._handlers = defaultdict(set)
-        self._storage_id = 0
-        self._db_lock = threading.Lock()
+    Mixed in before Dagster's storage class: ``dispose`` closes the held connection, then Dagster's."""
+
+    def _open(self, name: str, tables: sqlalchemy.MetaData) -> None:
+        """Dagster's ``__init__`` of an in-memory storage, without the alembic stamp (and preload)."""
+        self._engine = create_engine(create_in_memory_conn_string(f"{name}-{uuid.uuid4()}"), poolclass=NullPool)
         self._held_conn = self._engine.connect()  # keeps the in-memory database alive
         with self._held_conn.begin():
-            SqlEventLogStorageMetadata.create_all(self._held_conn)
+            tables.create_all(self._held_conn)
         self._held = _HeldConnection(self._engine)
-        self._columns: dict[str, bool] = {}
 
     @contextmanager
     def _connect(self) -> Iterator[Connection]:
         with self._held.transaction() as conn:
             yield conn
+
+    def dispose(self) -> None:
+        """Close the held connection, then Dagster's."""
+        self._held.close()
+        super().dispose()  # type: ignore[misc]  # the storage class mixed in after this one
+
+
+class HeldConnectionEventLogStorage(_HeldStorage, InMemoryEventLogStorage):
+    """Dagster's in-memory event log, every query on one held connection."""
+
+    def __init__(self) -> None:
+        self._inst_data = None
+        self._handlers = defaultdict(set)
+        self._storage_id = 0
+        self._db_lock = threading.Lock()
+        self._open("events", SqlEventLogStorageMetadata)
+        self._columns: dict[str, bool] = {}
 
     def has_table(self, table_name: str) -> bool:
         """Whether the event log database has the table (its tables never change: asked once each)."""
@@ -105,31 +120,16 @@ class HeldConnectionEventLogStorage(InMemoryEventLogStorage):
             self._columns[column_name] = super()._has_asset_key_col_on_connection(conn, column_name)
         return self._columns[column_name]
 
-    def dispose(self) -> None:
-        """Close the held connection, then Dagster's."""
-        self._held.close()
-        super().dispose()
 
-
-class HeldConnectionRunStorage(InMemoryRunStorage):
+class HeldConnectionRunStorage(_HeldStorage, InMemoryRunStorage):
     """Dagster's in-memory run storage, every query on one held connection."""
 
-    def __init__(self) -> None:  # InMemoryRunStorage.__init__ without the alembic stamp (and preload)
-        self._engine = create_engine(create_in_memory_conn_string(f"runs-{uuid.uuid4()}"), poolclass=NullPool)
-        self._held_conn = self._engine.connect()  # keeps the in-memory database alive
-        with self._held_conn.begin():
-            RunStorageSqlMetadata.create_all(self._held_conn)  # instance_info included
-        self._held = _HeldConnection(self._engine)
+    def __init__(self) -> None:
+        self._open("runs", RunStorageSqlMetadata)  # instance_info included
 
-    @contextmanager
-    def connect(self) -> Iterator[Connection]:
-        with self._held.transaction() as conn:
-            yield conn
-
-    def dispose(self) -> None:
-        """Close the held connection, then Dagster's."""
-        self._held.close()
-        super().dispose()
+    def connect(self) -> AbstractContextManager[Connection]:
+        """A transaction on the held connection (Dagster's run storage names it ``connect``)."""
+        return self._connect()
 
 
 def run_instance() -> DagsterInstance:
