@@ -119,6 +119,7 @@ def render(args: argparse.Namespace, corpus: Path, operators: dict, chain: dict,
     for row in operators["steps"]:
         lines.append(f"| {row['op']} | {row['step']} | {row['input_rows']:,} | {row['rows_per_s']:,.0f} | "
                      f"{row.get('one_core_rows_per_s', float('nan')):,.0f} | {row['kept']:,} |")
+    cores = os.cpu_count() or 1
     lines += [
         "",
         "| whole pipeline | rows/s (raw rows) | seconds | CPU seconds | peak RSS |",
@@ -133,9 +134,8 @@ def render(args: argparse.Namespace, corpus: Path, operators: dict, chain: dict,
         f"{args.docs / dagster['command_seconds']:,.0f} | {dagster['command_seconds']:.1f} | | |",
         "",
         f"CPU seconds: all threads of the process (the operator pools, DuckDB's, Dagster's), in the timed part. On "
-        f"{os.cpu_count()} cores a run can take no less than its CPU seconds / {os.cpu_count()}: "
-        f"{chain['cpu_seconds'] / (os.cpu_count() or 1):.1f} s in memory, "
-        f"{dagster['cpu_seconds'] / (os.cpu_count() or 1):.1f} s through Dagster.",
+        f"{cores} cores a run can take no less than its CPU seconds / {cores}: "
+        f"{chain['cpu_seconds'] / cores:.1f} s in memory, {dagster['cpu_seconds'] / cores:.1f} s through Dagster.",
         "",
         f"Slowest operator: {min(operators['steps'], key=lambda r: r['rows_per_s'])['op']}. "
         f"Exported rows: {dagster['exported_rows']:,} of {args.docs:,}.",
