@@ -31,51 +31,50 @@ from resources.step_store import (
     hand_off,
 )
 from resources.warehouse import quote, registered, replace_in_open_transaction, table_name, transaction
+from resources.warehouse_catalog import SchemaCatalog, view_fingerprint
 
 
 def _incoming(name: str, rows: Rows) -> dict[str, pa.Table | pa.RecordBatchReader]:
-    """Relations to register for one input of a write: the rows (a stream for chunks) and an empty shape."""
+    """Relations to register for one input of a write: the rows, and for a stream (which can be scanned only
+    once) an empty table of its shape, ``<name>_shape``."""
     if isinstance(rows, pa.Table):
-        return {name: coalesced(rows), name + "_shape": rows.schema.empty_table()}
+        return {name: coalesced(rows)}
     schema = unified_schema(chunk.schema for chunk in rows.chunks) or pa.schema([])
     return {name: batch_reader(rows.tables(), schema), name + "_shape": schema.empty_table()}
 
 
-def _relation_kind(conn: duckdb.DuckDBPyConnection, pipeline: str, name: str) -> str | None:
-    rows = conn.execute(
-        "SELECT 'BASE TABLE' FROM duckdb_tables() WHERE schema_name = $s AND table_name = $n "
-        "UNION ALL SELECT 'VIEW' FROM duckdb_views() WHERE schema_name = $s AND view_name = $n",
-        {"s": pipeline, "n": name},
-    ).fetchall()
-    return rows[0][0] if rows else None
+def _define_view(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, step: str, select: str) -> None:
+    """Make ``step`` the view ``select`` (a step table of that name is dropped); an unchanged view is kept."""
+    if catalog.has_view(step, select):
+        return
+    name = table_name(catalog.schema, step)
+    if catalog.kind(step) == "BASE TABLE":  # the step was a copying step before
+        conn.execute(f"DROP TABLE {name}")
+    conn.execute(f"CREATE OR REPLACE VIEW {name} AS {select}")
+    conn.execute(f"COMMENT ON VIEW {name} IS '{view_fingerprint(select)}'")
+    catalog.note_view(step, select)
 
 
-def _ensure_filter_view(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str, upstream: str) -> None:
-    if _relation_kind(conn, pipeline, step) == "BASE TABLE":  # the step was a copying step before
-        conn.execute(f"DROP TABLE {table_name(pipeline, step)}")
-    conn.execute(
-        f"CREATE OR REPLACE VIEW {table_name(pipeline, step)} AS SELECT u.* FROM {table_name(pipeline, upstream)} u "
-        f"ANTI JOIN {table_name(pipeline, step + '__dropped')} d USING (_partition, _row_id)"
-    )
+def _ensure_filter_view(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, step: str, upstream: str) -> None:
+    pipeline = catalog.schema
+    _define_view(conn, catalog, step, f"SELECT u.* FROM {table_name(pipeline, upstream)} u ANTI JOIN "
+                                      f"{table_name(pipeline, step + '__dropped')} d USING (_partition, _row_id)")
 
 
-def _ensure_patch_view(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str, upstream: str) -> None:
-    if _relation_kind(conn, pipeline, step) == "BASE TABLE":  # the step was a copying step before
-        conn.execute(f"DROP TABLE {table_name(pipeline, step)}")
+def _ensure_patch_view(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, step: str, upstream: str) -> None:
+    pipeline = catalog.schema
     changes = table_name(pipeline, step + "__changes")
-    columns = [row[0] for row in conn.execute(f"DESCRIBE {changes}").fetchall() if row[0] not in SYSTEM]
+    columns = [name for name in catalog.columns(step + "__changes") or {} if name not in SYSTEM]
     patched = ", ".join(f"CASE WHEN c._row_id IS NULL THEN u.{quote(name)} ELSE c.{quote(name)} END AS {quote(name)}"
                         for name in columns)
-    conn.execute(
-        f"CREATE OR REPLACE VIEW {table_name(pipeline, step)} AS SELECT u.* REPLACE ({patched}) "
-        f"FROM {table_name(pipeline, upstream)} u LEFT JOIN {changes} c "
-        "ON u._partition = c._partition AND u._row_id = c._row_id"
-    )
+    _define_view(conn, catalog, step, f"SELECT u.* REPLACE ({patched}) FROM {table_name(pipeline, upstream)} u "
+                                      f"LEFT JOIN {changes} c ON u._partition = c._partition AND u._row_id = c._row_id")
 
 
-def _ensure_table_slot(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str) -> None:
-    if _relation_kind(conn, pipeline, step) == "VIEW":  # the step was a view-backed filter before
-        conn.execute(f"DROP VIEW {table_name(pipeline, step)}")
+def _ensure_table_slot(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, step: str) -> None:
+    if catalog.kind(step) == "VIEW":  # the step was a view-backed filter before
+        conn.execute(f"DROP VIEW {table_name(catalog.schema, step)}")
+        catalog.note_dropped(step)
 
 
 @dataclass(frozen=True)
@@ -164,28 +163,32 @@ def write_step_outputs(
             step = writes[0].step
             raise StaleInputError(f"{pipeline}.{read_from[0]} partition {partition!r} was rewritten while "
                                   f"{step} ran on it; materialize {step} again")
+        catalog = SchemaCatalog(conn, pipeline)
         for write, prefix in zip(writes, prefixes, strict=True):
-            _store(conn, pipeline, partition, write, prefix)
+            _store(conn, catalog, partition, write, prefix, incoming)
         _record_stats(conn, pipeline, partition, writes)
     hand_off(database, pipeline, writes[-1].step, partition, writes[-1].write_id, writes[-1].kept)
 
 
-def _store(conn: duckdb.DuckDBPyConnection, pipeline: str, partition: str, write: StepWrite, prefix: str) -> None:
+def _store(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, partition: str, write: StepWrite, prefix: str,
+           registered_names: Mapping[str, object]) -> None:
     """One step's tables for the partition from its relations registered as ``<prefix>...`` (in the caller's
     transaction)."""
     step = write.step
 
     def replace(table: str, relation: str) -> None:
-        replace_in_open_transaction(conn, pipeline, table, partition, prefix + relation, f"{prefix}{relation}_shape")
+        shape = f"{prefix}{relation}_shape"
+        replace_in_open_transaction(conn, catalog.schema, table, partition, prefix + relation,
+                                    shape if shape in registered_names else None, catalog=catalog)
 
     if write.view_of is not None:
         replace(f"{step}__dropped", "dropped")
-        _ensure_filter_view(conn, pipeline, step, write.view_of)
+        _ensure_filter_view(conn, catalog, step, write.view_of)
     elif write.patch_of is not None:
         replace(f"{step}__changes", "changes")
-        _ensure_patch_view(conn, pipeline, step, write.patch_of)
+        _ensure_patch_view(conn, catalog, step, write.patch_of)
     else:
-        _ensure_table_slot(conn, pipeline, step)
+        _ensure_table_slot(conn, catalog, step)
         replace(step, "kept")
         if write.dropped is not None:
             replace(f"{step}__dropped", "dropped")

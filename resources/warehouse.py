@@ -17,6 +17,8 @@ import duckdb
 import pyarrow as pa
 from dagster_duckdb import DuckDBResource
 
+from resources.warehouse_catalog import SchemaCatalog
+
 
 def quote(identifier: str) -> str:
     """A DuckDB identifier, quoted."""
@@ -72,15 +74,21 @@ def read_partition(
     ).to_arrow_table()
 
 
-def _sync_columns(conn: duckdb.DuckDBPyConnection, target: str, columns: list[tuple[str, str]]) -> None:
+def _sync_columns(conn: duckdb.DuckDBPyConnection, target: str, existing: dict[str, str],
+                  columns: list[tuple[str, str]]) -> dict[str, str]:
     """Add to ``target`` the ``columns`` (name, type) it lacks (a spec may add output columns), and type the
-    columns that only ever held nulls (an all-null batch makes a ``NULL``-typed column) once a batch has values."""
-    existing = {row[0]: row[1] for row in conn.execute(f"DESCRIBE {target}").fetchall()}
+    columns that only ever held nulls (an all-null batch makes a ``NULL``-typed column) once a batch has values.
+    Returns the table's columns after the change (``existing``: before)."""
+    synced = dict(existing)
     for name, column_type in columns:
         if name not in existing:
             conn.execute(f"ALTER TABLE {target} ADD COLUMN {quote(name)} {column_type}")
         elif existing[name] == '"NULL"' and column_type != '"NULL"':
             conn.execute(f"ALTER TABLE {target} ALTER COLUMN {quote(name)} TYPE {column_type}")
+        else:
+            continue
+        synced[name] = column_type
+    return synced
 
 
 @contextmanager
@@ -109,17 +117,27 @@ def registered(conn: duckdb.DuckDBPyConnection, tables: Mapping[str, pa.Table]) 
 
 def replace_in_open_transaction(
     conn: duckdb.DuckDBPyConnection, pipeline: str, table: str, partition: str, incoming: str,
-    shape: str | None = None,
+    shape: str | None = None, catalog: SchemaCatalog | None = None,
 ) -> None:
     """Replace one partition of ``table`` with the rows of the registered relation ``incoming`` (inside the
     caller's transaction). ``shape``: a registered empty relation with ``incoming``'s columns, for when
-    ``incoming`` is a stream that can be scanned only once."""
+    ``incoming`` is a stream that can be scanned only once. ``catalog``: the transaction's view of the schema
+    (read here when not given), kept current."""
     target = table_name(pipeline, table)
-    shape = shape or incoming
-    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(pipeline)}")
-    columns = [(name, column_type) for name, column_type, *_ in conn.execute(f"DESCRIBE {shape}").fetchall()]
-    conn.execute(_create_table_sql(target, shape, columns))
-    _sync_columns(conn, target, columns)
+    catalog = catalog or SchemaCatalog(conn, pipeline)
+    if not catalog.has_schema:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(pipeline)}")
+        catalog.has_schema = True
+    described = conn.execute(f"DESCRIBE {shape or incoming}").fetchall()
+    columns = [(name, column_type) for name, column_type, *_ in described]
+    existing = catalog.columns(table)
+    if existing is None:
+        conn.execute(_create_table_sql(target, shape or incoming, columns))
+        catalog.note_table(table, {"_partition": "VARCHAR", **dict(columns)})
+    else:
+        synced = _sync_columns(conn, target, existing, columns)
+        if synced != existing:
+            catalog.note_table(table, synced)
     conn.execute(f"DELETE FROM {target} WHERE _partition = ?", [partition])
     conn.execute(f"INSERT INTO {target} BY NAME SELECT ? AS _partition, * FROM {incoming}", [partition])
 

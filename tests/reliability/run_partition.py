@@ -31,8 +31,8 @@ def hang_inside_write_of(step: str, marker: Path) -> None:
     real = step_writes.replace_in_open_transaction
 
     def replace_then_hang(conn, pipeline: str, table: str, partition: str, incoming: str,  # noqa: ANN001
-                          shape: str | None = None) -> None:
-        real(conn, pipeline, table, partition, incoming, shape)
+                          shape: str | None = None, **options: object) -> None:
+        real(conn, pipeline, table, partition, incoming, shape, **options)
         if table in (step, f"{step}__dropped"):
             marker.write_text(table)
             time.sleep(600)
