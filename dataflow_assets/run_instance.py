@@ -5,8 +5,9 @@ every query (and sets two pragmas on it): ~170 event writes and ~200 lookups in 
 reflects the asset keys table's columns for every event, and runs alembic's ``stamp`` (loading its migration
 environment) for each new database, which is never migrated. These storages open one more connection to each
 database when they are made and run every query on it, one at a time, each in its own transaction as before;
-they look up the tables and columns once each. Everything else (the tables, the queries, the instance) is
-Dagster's own, pinned with ``dagster``.
+they look up the tables and columns once each, and a pipeline's dynamic partition keys once (then kept in step
+with the storage's own adds and deletes). Everything else (the tables, the queries, the instance) is Dagster's
+own, pinned with ``dagster``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 
 import sqlalchemy
@@ -104,6 +105,7 @@ class HeldConnectionEventLogStorage(_HeldStorage, InMemoryEventLogStorage):
         self._db_lock = threading.Lock()
         self._open("events", SqlEventLogStorageMetadata)
         self._columns: dict[str, bool] = {}
+        self._partitions: dict[str, dict[str, None]] = {}
 
     def has_table(self, table_name: str) -> bool:
         """Whether the event log database has the table (its tables never change: asked once each)."""
@@ -119,6 +121,47 @@ class HeldConnectionEventLogStorage(_HeldStorage, InMemoryEventLogStorage):
         if column_name not in self._columns:
             self._columns[column_name] = super()._has_asset_key_col_on_connection(conn, column_name)
         return self._columns[column_name]
+
+    # Dynamic partitions: read once per definition, kept in step with this storage's own adds and deletes (no
+    # other process can reach an in-memory database). Dagster asks ``has_dynamic_partition`` for every asset's
+    # partition subset, several times per step.
+    def _partition_keys(self, partitions_def_name: str) -> dict[str, None]:
+        with self._held.lock:
+            if partitions_def_name not in self._partitions:
+                keys = super().get_dynamic_partitions(partitions_def_name)
+                self._partitions[partitions_def_name] = dict.fromkeys(keys)
+            return self._partitions[partitions_def_name]
+
+    def get_dynamic_partitions(self, partitions_def_name: str) -> Sequence[str]:
+        """The partition keys of a definition, in the order they were added."""
+        return list(self._partition_keys(partitions_def_name))
+
+    def has_dynamic_partition(self, partitions_def_name: str, partition_key: str) -> bool:
+        """Whether the definition has the partition key."""
+        return partition_key in self._partition_keys(partitions_def_name)
+
+    def get_existing_dynamic_partitions(self, partitions_def_name: str, partition_keys: Sequence[str]) -> set[str]:
+        """The keys of ``partition_keys`` the definition has."""
+        known = self._partition_keys(partitions_def_name)
+        return {key for key in partition_keys if key in known}
+
+    def add_dynamic_partitions(self, partitions_def_name: str, partition_keys: Sequence[str]) -> None:
+        """Add the keys (those it has are left alone)."""
+        with self._held.lock:
+            self._partitions.pop(partitions_def_name, None)
+            super().add_dynamic_partitions(partitions_def_name, partition_keys)
+
+    def delete_dynamic_partition(self, partitions_def_name: str, partition_key: str) -> None:
+        """Delete a key."""
+        with self._held.lock:
+            self._partitions.pop(partitions_def_name, None)
+            super().delete_dynamic_partition(partitions_def_name, partition_key)
+
+    def wipe(self) -> None:
+        """Delete every event, asset and partition key."""
+        with self._held.lock:
+            self._partitions.clear()
+            super().wipe()
 
 
 class HeldConnectionRunStorage(_HeldStorage, InMemoryRunStorage):

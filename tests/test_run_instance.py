@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import sqlalchemy as db
-from dagster import AssetKey, Definitions, MaterializeResult, asset, define_asset_job
+from dagster import AssetKey, Definitions, DynamicPartitionsDefinition, MaterializeResult, asset, define_asset_job
 
 from dataflow_assets.run_instance import run_instance
 
@@ -72,3 +72,34 @@ def test_deleting_a_run_cascades_to_its_tags() -> None:
         instance.delete_run(result.run_id)
         with instance.run_storage.connect() as conn:
             assert conn.execute(db.text(count), {"run": result.run_id}).scalar() == 0
+
+
+def test_dynamic_partitions_are_read_once_and_kept_in_step() -> None:
+    """A partitioned run asks for its partition many times, the table is read once; adds and deletes show."""
+    batches = DynamicPartitionsDefinition(name="batches")
+
+    @asset(partitions_def=batches)
+    def part() -> MaterializeResult:
+        return MaterializeResult(metadata={"dagster/row_count": 1})
+
+    @asset(partitions_def=batches, deps=[part])
+    def part_child() -> MaterializeResult:
+        return MaterializeResult(metadata={"dagster/row_count": 1})
+
+    job = Definitions(assets=[part, part_child], jobs=[define_asset_job("parts")]).resolve_job_def("parts")
+    with run_instance() as instance:
+        instance.add_dynamic_partitions("batches", ["a", "b"])
+        reads: list[str] = []
+        db.event.listen(instance.event_log_storage._held.engine, "before_cursor_execute",
+                        lambda _c, _cur, sql, *_: reads.append(sql) if "FROM dynamic_partitions" in sql else None)
+        assert job.execute_in_process(instance=instance, partition_key="b").success
+        assert len(reads) <= 1, reads
+        assert instance.get_dynamic_partitions("batches") == ["a", "b"]
+        instance.add_dynamic_partitions("batches", ["c", "a"])
+        instance.delete_dynamic_partition("batches", "a")
+        assert instance.get_dynamic_partitions("batches") == ["b", "c"]
+        assert instance.has_dynamic_partition("batches", "c") and not instance.has_dynamic_partition("batches", "a")
+        assert instance.get_existing_dynamic_partitions("batches", ["a", "b", "z"]) == {"b"}
+        with instance.event_log_storage.index_connection() as conn:  # the table itself agrees
+            stored = conn.execute(db.text("SELECT partition FROM dynamic_partitions ORDER BY id")).scalars().all()
+        assert stored == ["b", "c"]
