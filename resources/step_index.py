@@ -77,14 +77,16 @@ def index_consistency(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str,
     ``orphaned_provenance`` counts dropped rows whose ``duplicate_of`` row is no longer in the index, which
     happens when an earlier partition was re-materialized with different contents after this one.
     """
-    index, dropped = table_name(pipeline, f"{step}__index"), table_name(pipeline, f"{step}__dropped")
+    index = table_name(pipeline, f"{step}__index")
+    drop_list = f"{step}__drops" if table_exists(conn, pipeline, f"{step}__drops") else f"{step}__dropped"
+    dropped = table_name(pipeline, drop_list)  # a pure filter's drop list holds the duplicates' originals
     counts = {"kept_rows": 0, "index_rows": 0, "orphaned_provenance": 0}
     if table_exists(conn, pipeline, step):
         counts["kept_rows"] = _count(conn, f"SELECT count(*) FROM {table_name(pipeline, step)} WHERE _partition = ?",
                                      partition)
     if table_exists(conn, pipeline, f"{step}__index"):
         counts["index_rows"] = _count(conn, f"SELECT count(*) FROM {index} WHERE _partition = ?", partition)
-        if table_exists(conn, pipeline, f"{step}__dropped"):
+        if table_exists(conn, pipeline, drop_list):
             counts["orphaned_provenance"] = _count(
                 conn, f"SELECT count(*) FROM {dropped} d WHERE d._partition = ? AND NOT EXISTS (SELECT 1 FROM "
                 f"{index} i WHERE i._partition = d.duplicate_of_partition AND i._row_id = d.duplicate_of_row_id)",

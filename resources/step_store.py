@@ -1,12 +1,13 @@
 """Step outputs in the warehouse: reading them back, the per-step stats, the hand-off (writes: ``step_writes``).
 
-Storage economy: a filter that adds no columns stores only its dropped rows; its output is a view
-``upstream ANTI JOIN <step>__dropped`` with the same rows, schema and order as a copy, so a 20-filter chain
-does not copy the corpus 20 times. Hand-off: the rows a step just wrote stay in this process, tagged with the
-write id committed with them, so the next step of the same run reads them without a round trip through DuckDB;
-any other reader, or a stale id, goes to DuckDB. Rows may be ``RowChunks`` (a large partition in spilled chunks,
-``resources/row_chunks.py``): they are inserted as one stream, in the same single transaction, and a large
-partition read back from DuckDB comes in spilled chunks too.
+Storage economy: a filter that adds no columns stores only its drop list (``<step>__drops``: row ids, reasons);
+its output is a view ``upstream ANTI JOIN <step>__drops`` with the same rows, schema and order as a copy, and
+its dropped rows a view ``<step>__dropped`` (``upstream JOIN <step>__drops``), so a 20-filter chain neither
+copies the corpus 20 times nor its dropped documents once more. Hand-off: the rows a step just wrote stay in
+this process, tagged with the write id committed with them, so the next step of the same run reads them without
+a round trip through DuckDB; any other reader, or a stale id, goes to DuckDB. Rows may be ``RowChunks`` (a
+large partition in spilled chunks, ``resources/row_chunks.py``): they are inserted as one stream, in the same
+single transaction, and a large partition read back from DuckDB comes in spilled chunks too.
 """
 
 from __future__ import annotations

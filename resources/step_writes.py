@@ -1,9 +1,11 @@
 """Writing step outputs: one transaction per write, in the storage shape of the step (see ``step_store``).
 
 A step's output is stored as one of three shapes: its kept rows (a table, ``<step>``, plus ``<step>__dropped``
-for a filter that adds columns); only its drop list (``<step>__dropped``, the step a view ``upstream ANTI JOIN
-drops``); only the rows an in-place refiner changed (``<step>__changes``, the step a patch view over
-``upstream``). Consecutive steps may be written in one transaction (``write_step_outputs``: a filter chain).
+for a filter that adds columns); only its drop list (``<step>__drops``: row id, reason and any column the filter
+adds to a dropped row, such as a duplicate's original; the step is a view ``upstream ANTI JOIN drops`` and
+``<step>__dropped`` a view ``upstream JOIN drops``, so a dropped document's text is stored once, upstream); only
+the rows an in-place refiner changed (``<step>__changes``, the step a patch view over ``upstream``). Consecutive
+steps may be written in one transaction (``write_step_outputs``: a filter chain).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from operators.base import REASON_COLUMN
 from resources.row_chunks import batch_reader, coalesced, unified_schema
 from resources.step_store import (
     STATS_DDL,
@@ -34,13 +37,30 @@ from resources.warehouse import quote, registered, replace_in_open_transaction, 
 from resources.warehouse_catalog import SchemaCatalog, view_fingerprint
 
 
-def _incoming(name: str, rows: Rows) -> dict[str, pa.Table | pa.RecordBatchReader]:
-    """Relations to register for one input of a write: the rows, and for a stream (which can be scanned only
-    once) an empty table of its shape, ``<name>_shape``."""
+def _incoming(name: str, rows: Rows, columns: list[str] | None = None) -> dict[str, pa.Table | pa.RecordBatchReader]:
+    """Relations to register for one input of a write: the rows (only ``columns``, if given), and for a stream
+    (which can be scanned only once) an empty table of its shape, ``<name>_shape``."""
     if isinstance(rows, pa.Table):
-        return {name: coalesced(rows)}
+        return {name: coalesced(rows.select(columns) if columns is not None else rows)}
     schema = unified_schema(chunk.schema for chunk in rows.chunks) or pa.schema([])
-    return {name: batch_reader(rows.tables(), schema), name + "_shape": schema.empty_table()}
+    if columns is not None:
+        schema = pa.schema([schema.field(column) for column in columns])
+    return {name: batch_reader(rows.tables(columns), schema), name + "_shape": schema.empty_table()}
+
+
+def _column_names(rows: Rows) -> list[str] | None:
+    """The columns of ``rows`` (None for chunks without any chunk)."""
+    if isinstance(rows, pa.Table):
+        return rows.schema.names
+    schema = unified_schema(chunk.schema for chunk in rows.chunks)
+    return schema.names if schema is not None else None
+
+
+def drop_list_columns(dropped: Rows, kept: Rows) -> list[str]:
+    """What a pure filter's drop list keeps of its dropped rows: ``_row_id``, the reason and the columns the
+    filter added (those its kept rows, the upstream's columns, lack)."""
+    upstream = set(_column_names(kept) or ()) - {"_row_id"}
+    return [name for name in _column_names(dropped) or [] if name not in upstream or name == REASON_COLUMN]
 
 
 def _define_view(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, step: str, select: str) -> None:
@@ -55,10 +75,32 @@ def _define_view(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, step: 
     catalog.note_view(step, select)
 
 
-def _ensure_filter_view(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, step: str, upstream: str) -> None:
+def _ensure_filter_views(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, step: str, upstream: str) -> None:
+    """The step (upstream rows without the drops) and ``<step>__dropped`` (upstream rows of the drops, with
+    their reason and the columns the filter added)."""
     pipeline = catalog.schema
-    _define_view(conn, catalog, step, f"SELECT u.* FROM {table_name(pipeline, upstream)} u ANTI JOIN "
-                                      f"{table_name(pipeline, step + '__dropped')} d USING (_partition, _row_id)")
+    source, drops = table_name(pipeline, upstream), table_name(pipeline, step + "__drops")
+    _define_view(conn, catalog, step, f"SELECT u.* FROM {source} u ANTI JOIN {drops} d USING (_partition, _row_id)")
+    _define_view(conn, catalog, step + "__dropped", f"SELECT u.*, d.* EXCLUDE (_partition, _row_id) FROM {source} u "
+                                                    f"JOIN {drops} d USING (_partition, _row_id)")
+
+
+def _ensure_drop_list(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, step: str, upstream: str) -> None:
+    """Before a pure filter's drop list is written: a ``<step>__dropped`` table (the step stored whole dropped
+    rows before) becomes the drop list ``<step>__drops``, its other partitions kept, and is dropped."""
+    dropped, drops = step + "__dropped", step + "__drops"
+    if catalog.kind(dropped) != "BASE TABLE":
+        return
+    if catalog.columns(drops) is None:
+        described = conn.execute(f"DESCRIBE {table_name(catalog.schema, upstream)}").fetchall()
+        upstream_columns = {row[0] for row in described}
+        old = catalog.columns(dropped) or {}
+        kept = [name for name in old if name not in upstream_columns or name in SYSTEM or name == REASON_COLUMN]
+        conn.execute(f"CREATE TABLE {table_name(catalog.schema, drops)} AS SELECT "
+                     f"{', '.join(quote(name) for name in kept)} FROM {table_name(catalog.schema, dropped)}")
+        catalog.note_table(drops, {name: old[name] for name in kept})
+    conn.execute(f"DROP TABLE {table_name(catalog.schema, dropped)}")
+    catalog.note_dropped(dropped)
 
 
 def _ensure_patch_view(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, step: str, upstream: str) -> None:
@@ -72,9 +114,13 @@ def _ensure_patch_view(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, 
 
 
 def _ensure_table_slot(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, step: str) -> None:
-    if catalog.kind(step) == "VIEW":  # the step was a view-backed filter before
-        conn.execute(f"DROP VIEW {table_name(catalog.schema, step)}")
-        catalog.note_dropped(step)
+    for name in (step, step + "__dropped"):
+        if catalog.kind(name) == "VIEW":  # the step was a view-backed filter before
+            conn.execute(f"DROP VIEW {table_name(catalog.schema, name)}")
+            catalog.note_dropped(name)
+    if catalog.kind(step + "__drops") == "BASE TABLE":  # its drop list: the dropped rows are stored whole now
+        conn.execute(f"DROP TABLE {table_name(catalog.schema, step + '__drops')}")
+        catalog.note_dropped(step + "__drops")
 
 
 @dataclass(frozen=True)
@@ -95,8 +141,8 @@ class StepWrite:
         """The relations the write registers, named ``<prefix>kept`` etc. (checked: the write is one of the
         three storage shapes)."""
         where = f"{pipeline}.{self.step}"
-        if "dropped" in (self.side_tables or {}):
-            raise ValueError(f"{where}: a side table may not be named 'dropped'")
+        if {"dropped", "drops"} & set(self.side_tables or {}):
+            raise ValueError(f"{where}: a side table may not be named 'dropped' or 'drops'")
         if self.view_of is not None and self.patch_of is not None:
             raise ValueError(f"{where}: a step is a filter view or a patch view, not both")
         if self.patch_of is not None and self.changes is None:
@@ -105,7 +151,10 @@ class StepWrite:
             raise ValueError(f"{where}: a view-backed filter step needs its dropped rows")
         incoming = _incoming(prefix + "kept", self.kept) if self.view_of is None and self.patch_of is None else {}
         incoming |= _incoming(prefix + "changes", self.changes) if self.changes is not None and self.patch_of else {}
-        incoming |= _incoming(prefix + "dropped", self.dropped) if self.dropped is not None else {}
+        if self.view_of is not None:
+            incoming |= _incoming(prefix + "drops", self.dropped, drop_list_columns(self.dropped, self.kept))
+        elif self.dropped is not None:
+            incoming |= _incoming(prefix + "dropped", self.dropped)
         for name, rows in (self.side_tables or {}).items():
             incoming |= _incoming(f"{prefix}side_{name}", rows)
         return incoming
@@ -182,8 +231,9 @@ def _store(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, partition: s
                                     shape if shape in registered_names else None, catalog=catalog)
 
     if write.view_of is not None:
-        replace(f"{step}__dropped", "dropped")
-        _ensure_filter_view(conn, catalog, step, write.view_of)
+        _ensure_drop_list(conn, catalog, step, write.view_of)
+        replace(f"{step}__drops", "drops")
+        _ensure_filter_views(conn, catalog, step, write.view_of)
     elif write.patch_of is not None:
         replace(f"{step}__changes", "changes")
         _ensure_patch_view(conn, catalog, step, write.patch_of)

@@ -14,8 +14,11 @@ from resources.step_writes import write_step_output
 from resources.warehouse import read_partition
 
 
-def rows(texts: list[str], start: int = 1) -> pa.Table:
-    return pa.table({"text": texts, "_row_id": pa.array(range(start, start + len(texts)), pa.int64())})
+def rows(texts: list[str], start: int = 1, **extra: list) -> pa.Table:
+    table = pa.table({"text": texts, "_row_id": pa.array(range(start, start + len(texts)), pa.int64())})
+    for name, values in extra.items():
+        table = table.append_column(name, pa.array(values))
+    return table
 
 
 def dropped(table: pa.Table, reason: str) -> pa.Table:
@@ -32,9 +35,11 @@ def test_filter_view_has_the_rows_of_a_copy(tmp_path: Path) -> None:
                       "drop_counts": {"short": 2}}, view_of="raw")
     kinds = dict(conn.execute("SELECT table_name, table_type FROM information_schema.tables "
                               "WHERE table_schema = 'p'").fetchall())
-    assert kinds == {"raw": "BASE TABLE", "short": "VIEW", "short__dropped": "BASE TABLE"}
+    assert kinds == {"raw": "BASE TABLE", "short": "VIEW", "short__drops": "BASE TABLE", "short__dropped": "VIEW"}
     assert read_partition(conn, "p", "short", "x").equals(kept)
-    assert read_partition(conn, "p", "short__dropped", "x").column("_drop_reason").to_pylist() == ["short"] * 2
+    assert read_partition(conn, "p", "short__dropped", "x").equals(dropped(gone, "short"))  # the whole rows
+    stored = [row[0] for row in conn.execute("DESCRIBE p.short__drops").fetchall()]
+    assert stored == ["_partition", "_row_id", "_drop_reason"]  # the text stays in raw, stored once
     # re-running replaces the drop list; the view follows
     write_step_output(conn, "p", "short", "x", raw.slice(0, 3), dropped(raw.slice(3, 1), "long"),
                       {"input_rows": 4, "drop_counts": {"long": 1}}, view_of="raw")
@@ -96,3 +101,38 @@ def test_in_place_refiner_stores_only_changed_rows_as_a_patch_view(tmp_path: Pat
     assert read_partition(conn, "p", "s", "x").column("text").to_pylist() == ["a  b", None, "d  e", None]
     write_step_output(conn, "p", "s", "x", rows(["A", "B"]), None, {})  # a copying step again: a table
     assert read_partition(conn, "p", "s", "x").column("text").to_pylist() == ["A", "B"]
+
+
+def test_an_old_dropped_table_becomes_the_drop_list(tmp_path: Path) -> None:
+    """A warehouse written before drop lists: ``<step>__dropped`` held whole rows; other partitions keep theirs."""
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    write_step_output(conn, "p", "raw", "x", rows(["a", "b"]), None, {})
+    write_step_output(conn, "p", "raw", "y", rows(["c", "d"]), None, {})
+    conn.execute("CREATE TABLE p.s__dropped AS SELECT 'y' AS _partition, 'd' AS text, 2::BIGINT AS _row_id, "
+                 "'dup' AS _drop_reason, 1::BIGINT AS duplicate_of_row_id")  # the old shape: whole rows
+    gone = dropped(rows(["b"], 2), "dup").append_column("duplicate_of_row_id", pa.array([1], pa.int64()))
+    write_step_output(conn, "p", "s", "x", rows(["a"]), gone, {}, view_of="raw")
+    kinds = dict(conn.execute("SELECT table_name, table_type FROM information_schema.tables "
+                              "WHERE table_schema = 'p' AND table_name LIKE 's%'").fetchall())
+    assert kinds == {"s": "VIEW", "s__drops": "BASE TABLE", "s__dropped": "VIEW"}
+    assert [row[0] for row in conn.execute("DESCRIBE p.s__drops").fetchall()] == [
+        "_partition", "_row_id", "_drop_reason", "duplicate_of_row_id"]
+    for partition, text in (("x", "b"), ("y", "d")):
+        old = read_partition(conn, "p", "s__dropped", partition)
+        assert old.column("text").to_pylist() == [text] and old.column("duplicate_of_row_id").to_pylist() == [1]
+    assert read_partition(conn, "p", "s", "y").column("text").to_pylist() == ["c"]
+
+
+def test_a_filter_that_becomes_a_copying_step_stores_its_dropped_rows_whole(tmp_path: Path) -> None:
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    write_step_output(conn, "p", "raw", "x", rows(["a", "b"]), None, {})
+    write_step_output(conn, "p", "s", "x", rows(["a"]), dropped(rows(["b"], 2), "r"), {}, view_of="raw")
+    scored = rows(["a"], score=[0.9])  # the step now adds a column: it stores its kept and dropped rows
+    write_step_output(conn, "p", "s", "x", scored, dropped(rows(["b"], 2, score=[0.1]), "low"), {})
+    kinds = dict(conn.execute("SELECT table_name, table_type FROM information_schema.tables "
+                              "WHERE table_schema = 'p' AND table_name LIKE 's%'").fetchall())
+    assert kinds == {"s": "BASE TABLE", "s__dropped": "BASE TABLE"}
+    assert read_partition(conn, "p", "s__dropped", "x").column("score").to_pylist() == [0.1]
+    write_step_output(conn, "p", "s", "x", rows(["b"], 2), dropped(rows(["a"]), "r"), {}, view_of="raw")  # and back
+    assert read_partition(conn, "p", "s", "x").column("text").to_pylist() == ["b"]
+    assert read_partition(conn, "p", "s__dropped", "x").column("text").to_pylist() == ["a"]

@@ -11,7 +11,7 @@ Semantics (the same for every method):
 - The index holds one row per *kept* row (``<step>__index``, plus method tables such as ``<step>__bands``),
   written in the same transaction as the step output: index rows = kept rows.
 - Every dropped row carries ``duplicate_of_partition`` and ``duplicate_of_row_id``: the kept copy it
-  duplicates (for a cluster, its kept representative), in the ``<step>__dropped`` table.
+  duplicates (for a cluster, its kept representative), in ``<step>__dropped``.
 - A partition is compared with the partitions *before* it only, so re-materializing it gives the same result,
   and re-materializing an earlier partition never changes a later one: the later one keeps its result until
   it is itself re-materialized. If the earlier partition's contents changed, the later partition's dropped

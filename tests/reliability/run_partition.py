@@ -33,7 +33,7 @@ def hang_inside_write_of(step: str, marker: Path) -> None:
     def replace_then_hang(conn, pipeline: str, table: str, partition: str, incoming: str,  # noqa: ANN001
                           shape: str | None = None, **options: object) -> None:
         real(conn, pipeline, table, partition, incoming, shape, **options)
-        if table in (step, f"{step}__dropped"):
+        if table in (step, f"{step}__dropped", f"{step}__drops"):
             marker.write_text(table)
             time.sleep(600)
 
