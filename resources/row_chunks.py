@@ -136,11 +136,13 @@ class Chunk:
         return self.table if self.table is not None else self.file.read()  # type: ignore[union-attr]
 
     def read(self, columns: list[str] | None = None) -> pa.Table:
-        """The chunk's rows as a table."""
-        table = self.base()
-        if self.rows is not None:
-            table = select_rows(table, self.rows)
-        return table.select(columns) if columns is not None else table
+        """The chunk's rows as a table (only ``columns``, if given: selected before the rows, so the other
+        columns are not copied)."""
+        if columns is None:
+            table = self.base()
+        else:
+            table = self.table.select(columns) if self.table is not None else self.file.read(columns)  # type: ignore[union-attr]
+        return select_rows(table, self.rows) if self.rows is not None else table
 
 
 def select_rows(table: pa.Table, rows: np.ndarray) -> pa.Table:
