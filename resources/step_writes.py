@@ -42,25 +42,27 @@ def _incoming(name: str, rows: Rows, columns: list[str] | None = None) -> dict[s
     (which can be scanned only once) an empty table of its shape, ``<name>_shape``."""
     if isinstance(rows, pa.Table):
         return {name: coalesced(rows.select(columns) if columns is not None else rows)}
-    schema = unified_schema(chunk.schema for chunk in rows.chunks) or pa.schema([])
+    schema = _schema(rows) or pa.schema([])
     if columns is not None:
         schema = pa.schema([schema.field(column) for column in columns])
     return {name: batch_reader(rows.tables(columns), schema), name + "_shape": schema.empty_table()}
 
 
-def _column_names(rows: Rows) -> list[str] | None:
+def _schema(rows: Rows) -> pa.Schema | None:
     """The columns of ``rows`` (None for chunks without any chunk)."""
-    if isinstance(rows, pa.Table):
-        return rows.schema.names
-    schema = unified_schema(chunk.schema for chunk in rows.chunks)
-    return schema.names if schema is not None else None
+    return rows.schema if isinstance(rows, pa.Table) else unified_schema(chunk.schema for chunk in rows.chunks)
+
+
+def drop_list_names(names: Sequence[str], upstream: Sequence[str] | set[str]) -> list[str]:
+    """What a pure filter's drop list keeps of its dropped rows' columns ``names``: the system columns, the
+    reason, and the columns the filter added (those its ``upstream`` lacks)."""
+    return [name for name in names if name not in upstream or name in SYSTEM or name == REASON_COLUMN]
 
 
 def drop_list_columns(dropped: Rows, kept: Rows) -> list[str]:
-    """What a pure filter's drop list keeps of its dropped rows: ``_row_id``, the reason and the columns the
-    filter added (those its kept rows, the upstream's columns, lack)."""
-    upstream = set(_column_names(kept) or ()) - {"_row_id"}
-    return [name for name in _column_names(dropped) or [] if name not in upstream or name == REASON_COLUMN]
+    """The columns of a pure filter's ``dropped`` rows that its drop list stores (``kept``: the upstream's)."""
+    dropped_schema, kept_schema = _schema(dropped), _schema(kept)
+    return drop_list_names(dropped_schema.names if dropped_schema else [], kept_schema.names if kept_schema else [])
 
 
 def _define_view(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, step: str, select: str) -> None:
@@ -95,7 +97,7 @@ def _ensure_drop_list(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, s
         described = conn.execute(f"DESCRIBE {table_name(catalog.schema, upstream)}").fetchall()
         upstream_columns = {row[0] for row in described}
         old = catalog.columns(dropped) or {}
-        kept = [name for name in old if name not in upstream_columns or name in SYSTEM or name == REASON_COLUMN]
+        kept = drop_list_names(list(old), upstream_columns)
         conn.execute(f"CREATE TABLE {table_name(catalog.schema, drops)} AS SELECT "
                      f"{', '.join(quote(name) for name in kept)} FROM {table_name(catalog.schema, dropped)}")
         catalog.note_table(drops, {name: old[name] for name in kept})
