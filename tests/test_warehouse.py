@@ -8,9 +8,10 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from resources.row_chunks import RowChunks
 from resources.step_store import step_stats
 from resources.step_writes import write_step_output
-from resources.warehouse import read_partition
+from resources.warehouse import LONG_TEXT_BYTES, long_text_columns, read_partition
 
 
 def rows(texts: list[str]) -> pa.Table:
@@ -69,3 +70,54 @@ def test_binary_columns_are_stored_uncompressed_and_read_back(tmp_path: Path) ->
     assert [row[0] for row in stored] == signatures
     text_ddl = conn.sql("SELECT sql FROM duckdb_tables() WHERE table_name = 'dedup'").fetchall()[0][0]
     assert "COMPRESSION" not in text_ddl  # other columns keep DuckDB's choice
+
+
+def _compression(conn: duckdb.DuckDBPyConnection, table: str, column: str) -> set[str]:
+    conn.execute("CHECKPOINT")
+    return {row[0] for row in conn.sql(f"SELECT compression FROM pragma_storage_info('{table}') WHERE column_name = "
+                                       f"'{column}' AND segment_type = 'VARCHAR'").fetchall()}
+
+
+def _documents(count: int, start: int = 0) -> list[str]:
+    return [f"Document {i}: " + " ".join(f"word{(i * 31 + j) % 997}" for j in range(60))
+            for i in range(start, start + count)]
+
+
+def test_long_text_is_stored_zstd_and_short_strings_keep_duckdbs_choice(tmp_path: Path) -> None:
+    """Documents are ZSTD-compressed (DuckDB's default leaves long text uncompressed); labels are not; the text
+    reads back intact, from an in-memory table and from spilled chunks."""
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    docs = _documents(3000)
+    table = rows(docs).append_column("label", pa.array(["spam", "ham", "code"] * 1000))
+    assert long_text_columns(table) == {"text"}
+    write_step_output(conn, "p", "raw", "a", table, None, {})
+    spilled = RowChunks()
+    for start in (0, 1500):
+        chunk = table.slice(start, 1500)
+        spilled.append(chunk.set_column(2, "label", pa.array(["x"] * 1500)), spill=True)
+    write_step_output(conn, "p", "copy", "a", spilled, None, {})
+    for name in ("raw", "copy"):
+        ddl = conn.sql(f"SELECT sql FROM duckdb_tables() WHERE table_name = '{name}'").fetchall()[0][0]
+        assert "text VARCHAR USING COMPRESSION ZSTD" in ddl.replace('"', "")
+        assert _compression(conn, f"p.{name}", "text") == {"ZSTD"}
+        assert "ZSTD" not in _compression(conn, f"p.{name}", "label")
+        assert read_partition(conn, "p", name, "a").column("text").to_pylist() == docs
+
+
+def test_a_long_text_column_added_later_is_stored_zstd(tmp_path: Path) -> None:
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    write_step_output(conn, "p", "s", "a", rows(["short"] * 10), None, {})
+    answers = _documents(2000)
+    later = rows(["short"] * 2000).append_column("answer", pa.array(answers))
+    write_step_output(conn, "p", "s", "b", later, None, {})
+    assert _compression(conn, "p.s", "answer") == {"ZSTD"}
+    assert "ZSTD" not in _compression(conn, "p.s", "text")
+    assert read_partition(conn, "p", "s", "b").column("answer").to_pylist() == answers
+
+
+def test_long_text_threshold_is_the_mean_length_of_the_values() -> None:
+    at, below = "x" * LONG_TEXT_BYTES, "x" * (LONG_TEXT_BYTES - 1)
+    assert long_text_columns(pa.table({"a": [at, None, at], "b": [below, below, None]})) == {"a"}
+    assert long_text_columns(pa.table({"a": pa.array([None, None], pa.string())})) == frozenset()
+    assert long_text_columns(pa.table({"a": pa.array([at], pa.large_string()), "n": [1]})) == {"a"}
+    assert long_text_columns(None) == frozenset()
