@@ -1,7 +1,7 @@
 """`make bench-large`: one 1M-document partition through text_pretrain_filter, with peak memory per asset.
 
-The partition is far above ``DATAFLOW_CHUNK_BYTES``, so it is ingested in blocks and every step runs chunk by
-chunk over spilled files (``resources/row_chunks.py``). The run happens in its own process (``benchmarks.measure
+The partition is far above ``DATAFLOW_CHUNK_BYTES`` and ``DATAFLOW_SPILL_ABOVE``, so it is ingested in blocks and
+every step runs chunk by chunk over spilled files (``resources/row_chunks.py``). The run happens in its own process (``benchmarks.measure
 dagster``); after each asset is materialized it records its resident and peak memory. Results go to
 benchmarks/RESULTS.md between the BENCH large-partition markers.
 """

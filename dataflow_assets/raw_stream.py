@@ -1,9 +1,10 @@
-"""Ingest a raw file in chunks: a file larger than ``DATAFLOW_CHUNK_BYTES`` never sits whole in memory.
+"""Ingest a raw file in chunks: a file larger than ``DATAFLOW_CHUNK_BYTES`` is not parsed whole.
 
 JSONL is read in blocks of whole lines (row ids stay the file's line numbers; an error names the file's line);
-Parquet by row batches; CSV (quoted fields may span lines) is read whole. Chunks are spilled to disk
-(``resources/row_chunks.py``) and written to DuckDB in one transaction by the raw asset, so a bad line in the
-last block still stores nothing for the partition.
+Parquet by row batches; CSV (quoted fields may span lines) is read whole. Chunks of a file above
+``DATAFLOW_SPILL_ABOVE`` are spilled to disk (``resources/row_chunks.py``), so it never sits whole in memory;
+all are written to DuckDB in one transaction by the raw asset, so a bad line in the last block still stores
+nothing for the partition.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from dataflow_assets.raw_reader import (
 )
 from dataflow_assets.spec import RawSpec
 from operators.parallel import parallel_map
-from resources.row_chunks import RowChunks, chunk_bytes, chunk_rows
+from resources.row_chunks import RowChunks, chunk_bytes, chunk_rows, spill_above
 
 
 @dataclass
@@ -44,9 +45,13 @@ class RawChunks:
     replaced_lines: list[int] = field(default_factory=list)
 
 
-def read_raw_chunks(path: Path, spec: RawSpec, block_bytes: int | None = None) -> RawChunks:
-    """Read, decode and validate a raw file; in spilled chunks when it is larger than ``block_bytes``."""
+def read_raw_chunks(
+    path: Path, spec: RawSpec, block_bytes: int | None = None, spill_above_bytes: int | None = None
+) -> RawChunks:
+    """Read, decode and validate a raw file; in chunks when it is larger than ``block_bytes``, spilled when it is
+    larger than ``spill_above_bytes`` (defaults: ``chunk_bytes()``, ``spill_above()``)."""
     block_bytes = block_bytes or chunk_bytes()
+    spill_above_bytes = spill_above() if spill_above_bytes is None else spill_above_bytes
     fmt = file_format(path)
     try:
         size = path.stat().st_size
@@ -55,20 +60,22 @@ def read_raw_chunks(path: Path, spec: RawSpec, block_bytes: int | None = None) -
     if size <= block_bytes or fmt not in ("jsonl", "parquet") or fmt not in spec.formats:
         batch = read_raw(path, spec)
         return RawChunks(RowChunks.of(batch.table), batch.sha256, batch.size_bytes, batch.replaced_lines)
+    spill = size > spill_above_bytes
     if fmt == "parquet":
-        return _parquet_chunks(path, spec, size)
-    return _jsonl_chunks(path, spec, size, block_bytes)
+        return _parquet_chunks(path, spec, size, spill)
+    return _jsonl_chunks(path, spec, size, block_bytes, spill)
 
 
-def _jsonl_chunks(path: Path, spec: RawSpec, size: int, block_bytes: int) -> RawChunks:
-    """Each block of lines is parsed while, on the shared pool, it is hashed and the block before it is spilled."""
+def _jsonl_chunks(path: Path, spec: RawSpec, size: int, block_bytes: int, spill: bool) -> RawChunks:
+    """Each block of lines is parsed while, on the shared pool, it is hashed and the block before it is stored
+    (spilled when ``spill``)."""
     rows, replaced, digest = RowChunks(), [], hashlib.sha256()
     line, blank, parsed = 1, True, None
     with path.open("rb") as handle:
         for data, end in _line_blocks(handle, block_bytes):
             tasks = [partial(_parse_block, path, data, end, spec, line), partial(digest.update, memoryview(data)[:end])]
             if parsed is not None:
-                tasks.append(partial(rows.append, parsed, spill=True))
+                tasks.append(partial(rows.append, parsed, spill=spill))
             (parsed, lines, newlines), *_ = parallel_map(lambda task: task(), tasks)
             replaced += lines
             line += newlines
@@ -76,7 +83,7 @@ def _jsonl_chunks(path: Path, spec: RawSpec, size: int, block_bytes: int) -> Raw
                 blank = is_blank(data, end)
             del tasks, data  # the spilled table and this block go before the next block is read
     if parsed is not None:
-        rows.append(parsed, spill=True)
+        rows.append(parsed, spill=spill)
     if rows.num_rows == 0:
         raise RawFileError(path, "file is empty: no records" if blank else "file has no records")
     return RawChunks(rows, digest.hexdigest(), size, replaced)
@@ -112,14 +119,14 @@ def _parse_block(
     return (*jsonl_block(path, data, spec, first_line, end, newlines), newlines)
 
 
-def _parquet_chunks(path: Path, spec: RawSpec, size: int) -> RawChunks:
+def _parquet_chunks(path: Path, spec: RawSpec, size: int, spill: bool) -> RawChunks:
     try:
         parquet = pq.ParquetFile(path)
         check_parquet_schema(path, parquet.schema_arrow, spec)
         rows, first = RowChunks(), 1
         for batch in parquet.iter_batches(batch_size=chunk_rows()):
             table = pa.Table.from_batches([batch])
-            rows.append(with_row_ids(table, range(first, first + table.num_rows)), spill=True)
+            rows.append(with_row_ids(table, range(first, first + table.num_rows)), spill=spill)
             first += table.num_rows
     except (pa.ArrowInvalid, OSError) as exc:
         raise RawFileError(path, f"not a readable Parquet file: {exc}") from exc

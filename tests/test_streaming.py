@@ -1,8 +1,8 @@
 """Large partitions run in spilled chunks: the stored result is the same as a run on the whole partition.
 
-The chunk sizes are set tiny (``DATAFLOW_CHUNK_BYTES`` / ``DATAFLOW_CHUNK_ROWS``) so the ~300-document samples
-go through the streaming path: raw file in line blocks, every step chunk by chunk, dedup keyed per chunk,
-one write transaction per step, export streamed.
+The chunk sizes are set tiny (``DATAFLOW_CHUNK_BYTES`` / ``DATAFLOW_CHUNK_ROWS``, and ``DATAFLOW_SPILL_ABOVE``
+0) so the ~300-document samples go through the streaming path: raw file in line blocks, every step chunk by
+chunk, dedup keyed per chunk, one write transaction per step, export streamed.
 """
 
 from __future__ import annotations
@@ -47,13 +47,18 @@ def stored(project: Project) -> dict[str, list[tuple]]:
     return tables
 
 
-def materialize(root: Path, monkeypatch: pytest.MonkeyPatch, chunked: bool) -> Project:
+def materialize(root: Path, monkeypatch: pytest.MonkeyPatch, chunked: bool, spill: bool = True) -> Project:
+    """The sample materialized whole, or in 14 chunks: spilled, or (``spill=False``) kept in memory."""
     if chunked:
         monkeypatch.setenv("DATAFLOW_CHUNK_BYTES", "20000")  # the 277 kB sample in ~14 blocks
         monkeypatch.setenv("DATAFLOW_CHUNK_ROWS", "17")
     else:
         monkeypatch.delenv("DATAFLOW_CHUNK_BYTES", raising=False)
         monkeypatch.delenv("DATAFLOW_CHUNK_ROWS", raising=False)
+    if chunked and spill:
+        monkeypatch.setenv("DATAFLOW_SPILL_ABOVE", "0")
+    else:
+        monkeypatch.delenv("DATAFLOW_SPILL_ABOVE", raising=False)  # the default: 256 MiB
     with instance_for_test() as instance:
         project = Project(root, instance)
         project.add_raw(SPEC.name, SAMPLE, SAMPLES / SAMPLE)
@@ -65,11 +70,12 @@ def materialize(root: Path, monkeypatch: pytest.MonkeyPatch, chunked: bool) -> P
         return project
 
 
+@pytest.mark.parametrize("spill", [True, False], ids=["spilled", "in-memory"])
 def test_chunked_run_stores_exactly_what_a_whole_partition_run_stores(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spill: bool
 ) -> None:
     whole = materialize(tmp_path / "whole", monkeypatch, chunked=False)
-    chunked = materialize(tmp_path / "chunked", monkeypatch, chunked=True)
+    chunked = materialize(tmp_path / "chunked", monkeypatch, chunked=True, spill=spill)
     expected, got = stored(whole), stored(chunked)
     assert set(got) == set(expected)
     for name in expected:
@@ -83,6 +89,15 @@ def test_chunked_run_stores_exactly_what_a_whole_partition_run_stores(
             assert out[0].read_bytes() == out[1].read_bytes()
         else:
             assert pa.parquet.read_table(out[0]).equals(pa.parquet.read_table(out[1]))
+
+
+def test_raw_chunks_are_spilled_only_above_the_spill_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    size = (SAMPLES / SAMPLE).stat().st_size
+    for spill_above, spilled in ((size, False), (size - 1, True)):
+        monkeypatch.setenv("DATAFLOW_SPILL_ABOVE", str(spill_above))
+        batch = read_raw_chunks(SAMPLES / SAMPLE, SPEC.raw, block_bytes=20000)
+        assert len(batch.rows.chunks) == 14
+        assert all((chunk.file is not None) == spilled for chunk in batch.rows.chunks), spill_above
 
 
 def test_rerun_of_a_chunked_step_reads_its_input_back_in_chunks(
@@ -119,7 +134,7 @@ def test_raw_blocks_keep_line_numbers_across_blank_lines_and_a_line_longer_than_
     content = f'{{"text": "a"}}\n\n{{"text": "{long_text}"}}\n{{"text": "c"}}\n\n\n{{"text": "d"}}'
     path = tmp_path / "mixed.jsonl"
     path.write_text(content, encoding="utf-8")
-    batch = read_raw_chunks(path, SPEC.raw, block_bytes=64)
+    batch = read_raw_chunks(path, SPEC.raw, block_bytes=64, spill_above_bytes=0)
     table = batch.rows.to_table()
     assert table.column("_row_id").to_pylist() == [1, 3, 4, 7]
     assert table.column("text").to_pylist() == ["a", long_text, "c", "d"]
@@ -167,7 +182,7 @@ def test_parquet_is_ingested_in_row_batches_with_the_same_rows_and_hash(
     monkeypatch.setenv("DATAFLOW_CHUNK_ROWS", "40")
     path = tmp_path / "docs.parquet"
     pa.parquet.write_table(pa.table({"text": [f"document {i} " * 20 for i in range(150)]}), path)
-    streamed = read_raw_chunks(path, SPEC.raw, block_bytes=1024)
+    streamed = read_raw_chunks(path, SPEC.raw, block_bytes=1024, spill_above_bytes=0)
     whole = read_raw(path, SPEC.raw)
     assert streamed.rows.spilled and [c.num_rows for c in streamed.rows.chunks] == [40, 40, 40, 30]
     assert streamed.rows.to_table().equals(whole.table) and streamed.sha256 == whole.sha256
