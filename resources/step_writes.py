@@ -33,14 +33,7 @@ from resources.step_store import (
     database_path,
     hand_off,
 )
-from resources.warehouse import (
-    long_text_columns,
-    quote,
-    registered,
-    replace_in_open_transaction,
-    table_name,
-    transaction,
-)
+from resources.warehouse import quote, registered, replace_in_open_transaction, table_name, transaction
 from resources.warehouse_catalog import SchemaCatalog, view_fingerprint
 
 
@@ -58,13 +51,6 @@ def _incoming(name: str, rows: Rows, columns: list[str] | None = None) -> dict[s
 def _schema(rows: Rows) -> pa.Schema | None:
     """The columns of ``rows`` (None for chunks without any chunk)."""
     return rows.schema if isinstance(rows, pa.Table) else unified_schema(chunk.schema for chunk in rows.chunks)
-
-
-def _sample(rows: Rows) -> pa.Table | None:
-    """The rows, or their first chunk's, to judge which columns hold long text (``long_text_columns``)."""
-    if isinstance(rows, pa.Table):
-        return rows
-    return next((chunk.base() for chunk in rows.chunks if chunk.num_rows), None)
 
 
 def drop_list_names(names: Sequence[str], upstream: Sequence[str] | set[str]) -> list[str]:
@@ -241,26 +227,25 @@ def _store(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, partition: s
     transaction)."""
     step = write.step
 
-    def replace(table: str, relation: str, rows: Rows) -> None:
+    def replace(table: str, relation: str) -> None:
         shape = f"{prefix}{relation}_shape"
         replace_in_open_transaction(conn, catalog.schema, table, partition, prefix + relation,
-                                    shape if shape in registered_names else None, catalog=catalog,
-                                    long_text=long_text_columns(_sample(rows)))
+                                    shape if shape in registered_names else None, catalog=catalog)
 
     if write.view_of is not None:
         _ensure_drop_list(conn, catalog, step, write.view_of)
-        replace(f"{step}__drops", "drops", write.dropped)  # type: ignore[arg-type]
+        replace(f"{step}__drops", "drops")
         _ensure_filter_views(conn, catalog, step, write.view_of)
     elif write.patch_of is not None:
-        replace(f"{step}__changes", "changes", write.changes)  # type: ignore[arg-type]
+        replace(f"{step}__changes", "changes")
         _ensure_patch_view(conn, catalog, step, write.patch_of)
     else:
         _ensure_table_slot(conn, catalog, step)
-        replace(step, "kept", write.kept)
+        replace(step, "kept")
         if write.dropped is not None:
-            replace(f"{step}__dropped", "dropped", write.dropped)
-    for name, rows in (write.side_tables or {}).items():
-        replace(f"{step}__{name}", f"side_{name}", rows)
+            replace(f"{step}__dropped", "dropped")
+    for name in write.side_tables or {}:
+        replace(f"{step}__{name}", f"side_{name}")
 
 
 def _record_stats(conn: duckdb.DuckDBPyConnection, pipeline: str, partition: str, writes: Sequence[StepWrite]) -> None:

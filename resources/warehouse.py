@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 from dagster_duckdb import DuckDBResource
 
 from resources.warehouse_catalog import SchemaCatalog
@@ -37,9 +36,19 @@ def table_name(pipeline: str, table: str) -> str:
 _OPEN_CLOSE = threading.Lock()
 
 
+LONG_TEXT_BYTES = 128  # mean bytes per string from which DuckDB stores a column segment ZSTD-compressed
+
+
 @contextmanager
 def connect(resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short-lived connection (retried while another process holds the file), always closed."""
+    """A short-lived connection (retried while another process holds the file), always closed.
+
+    Its database stores strings that average ``LONG_TEXT_BYTES`` or more ZSTD-compressed (DuckDB's
+    ``zstd_min_string_length``, 4096 by default). Below 4096, DuckDB's dictionary + FSST compression gives up on
+    long unique text and stores it uncompressed, after paying for the analysis: 100k synthetic documents (76 MB
+    of text) took 129 MB on disk, 217k 1 kB slices of Debian's docs (205 MB) 148 MB and a 3.7 s checkpoint.
+    With ZSTD: 17 MB, and 71 MB in 1.3 s. Labels, ids and URLs keep DuckDB's dictionary compression.
+    """
     if resource.database not in ("", ":memory:") and not resource.database.startswith(("md:", "motherduck:")):
         Path(resource.database).parent.mkdir(parents=True, exist_ok=True)
     with _OPEN_CLOSE:
@@ -47,6 +56,7 @@ def connect(resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
         conn = opened.__enter__()
     try:
         conn.execute(f"SET memory_limit = '{os.environ.get('DATAFLOW_DUCKDB_MEMORY_LIMIT', '1GB')}'")
+        conn.execute(f"SET zstd_min_string_length = {LONG_TEXT_BYTES}")
         yield conn
     finally:
         with _OPEN_CLOSE:
@@ -76,15 +86,14 @@ def read_partition(
 
 
 def _sync_columns(conn: duckdb.DuckDBPyConnection, target: str, existing: dict[str, str],
-                  columns: list[tuple[str, str]], long_text: Collection[str] = ()) -> dict[str, str]:
+                  columns: list[tuple[str, str]]) -> dict[str, str]:
     """Add to ``target`` the ``columns`` (name, type) it lacks (a spec may add output columns), and type the
     columns that only ever held nulls (an all-null batch makes a ``NULL``-typed column) once a batch has values.
     Returns the table's columns after the change (``existing``: before)."""
     synced = dict(existing)
     for name, column_type in columns:
         if name not in existing:
-            conn.execute(f"ALTER TABLE {target} ADD COLUMN {quote(name)} {column_type}"
-                         f"{_storage(name, column_type, long_text)}")
+            conn.execute(f"ALTER TABLE {target} ADD COLUMN {quote(name)} {column_type}")
         elif existing[name] == '"NULL"' and column_type != '"NULL"':
             conn.execute(f"ALTER TABLE {target} ALTER COLUMN {quote(name)} TYPE {column_type}")
         else:
@@ -117,44 +126,14 @@ def registered(conn: duckdb.DuckDBPyConnection, tables: Mapping[str, pa.Table]) 
             conn.unregister(name)
 
 
-LONG_TEXT_BYTES = 128  # mean bytes per value from which a string column is stored ZSTD-compressed
-
-
-def long_text_columns(sample: pa.Table | None) -> frozenset[str]:
-    """The string columns of ``sample`` whose values average ``LONG_TEXT_BYTES`` or more: documents, not labels.
-
-    DuckDB 2.0's default string compression (dictionary + FSST) suits short repeated values but leaves long
-    unique text uncompressed and still pays for the analysis: 100k synthetic documents (76 MB of text) took
-    129 MB on disk, 217k 1 kB slices of Debian's docs (205 MB) 148 MB and a 3.7 s checkpoint. With ZSTD: 15 MB,
-    and 71 MB in 1.3 s. Shorter strings keep DuckDB's choice (ZSTD reads them back slower).
-    """
-    if sample is None:
-        return frozenset()
-    long_text = set()
-    for name, column in zip(sample.column_names, sample.columns, strict=True):
-        values = len(column) - column.null_count
-        if (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)) and values:
-            if (pc.sum(pc.binary_length(column)).as_py() or 0) >= LONG_TEXT_BYTES * values:
-                long_text.add(name)
-    return frozenset(long_text)
-
-
-def _storage(name: str, column_type: str, long_text: Collection[str]) -> str:
-    """A column definition's compression clause: BLOBs uncompressed, long text ZSTD, else DuckDB's choice."""
-    if column_type == "BLOB":
-        return " USING COMPRESSION uncompressed"
-    return " USING COMPRESSION zstd" if column_type == "VARCHAR" and name in long_text else ""
-
-
 def replace_in_open_transaction(
     conn: duckdb.DuckDBPyConnection, pipeline: str, table: str, partition: str, incoming: str,
-    shape: str | None = None, catalog: SchemaCatalog | None = None, long_text: Collection[str] = (),
+    shape: str | None = None, catalog: SchemaCatalog | None = None,
 ) -> None:
     """Replace one partition of ``table`` with the rows of the registered relation ``incoming`` (inside the
     caller's transaction). ``shape``: a registered empty relation with ``incoming``'s columns, for when
     ``incoming`` is a stream that can be scanned only once. ``catalog``: the transaction's view of the schema
-    (read here when not given), kept current. ``long_text``: columns that hold documents (``long_text_columns``),
-    stored ZSTD-compressed when this write creates them."""
+    (read here when not given), kept current."""
     target = table_name(pipeline, table)
     catalog = catalog or SchemaCatalog(conn, pipeline)
     if not catalog.has_schema:
@@ -164,32 +143,30 @@ def replace_in_open_transaction(
     columns = [(name, column_type) for name, column_type, *_ in described]
     existing = catalog.columns(table)
     if existing is None:
-        conn.execute(_create_table_sql(target, shape or incoming, columns, long_text))
+        conn.execute(_create_table_sql(target, shape or incoming, columns))
         catalog.note_table(table, {"_partition": "VARCHAR", **dict(columns)})
     else:
-        synced = _sync_columns(conn, target, existing, columns, long_text)
+        synced = _sync_columns(conn, target, existing, columns)
         if synced != existing:
             catalog.note_table(table, synced)
     conn.execute(f"DELETE FROM {target} WHERE _partition = ?", [partition])
     conn.execute(f"INSERT INTO {target} BY NAME SELECT ? AS _partition, * FROM {incoming}", [partition])
 
 
-def _create_table_sql(target: str, shape: str, columns: list[tuple[str, str]], long_text: Collection[str]) -> str:
+def _create_table_sql(target: str, shape: str, columns: list[tuple[str, str]]) -> str:
     """``CREATE TABLE IF NOT EXISTS`` for ``target``: ``_partition`` and the ``columns`` of ``shape``.
 
-    ``long_text`` columns are stored ZSTD-compressed (see ``long_text_columns``). ``BLOB`` columns are stored
-    uncompressed: they hold hashes, MinHash signatures and embeddings, which do not compress, and DuckDB's string
-    compression analysis of them at checkpoint costs 4x the write itself (85k MinHash signatures: 0.57 s of CPU
-    against 0.15 s uncompressed, the same file size). A column only ever null (type ``NULL``) cannot be declared,
-    so such a table takes DuckDB's choice for every column.
+    ``BLOB`` columns are stored uncompressed. They hold hashes, MinHash signatures and embeddings, which do not
+    compress, and DuckDB's string compression analysis of them at checkpoint costs 4x the write itself (85k
+    MinHash signatures: 0.57 s of CPU against 0.15 s uncompressed, the same file size).
     """
-    if not any(_storage(name, column_type, long_text) for name, column_type in columns) or any(
+    if not any(column_type == "BLOB" for _, column_type in columns) or any(
         column_type == '"NULL"' for _, column_type in columns
     ):
         return (f"CREATE TABLE IF NOT EXISTS {target} AS "
                 f"SELECT CAST(NULL AS VARCHAR) AS _partition, * FROM {shape} LIMIT 0")
     definitions = ", ".join(
-        f"{quote(name)} {column_type}{_storage(name, column_type, long_text)}"
+        f"{quote(name)} {column_type}" + (" USING COMPRESSION uncompressed" if column_type == "BLOB" else "")
         for name, column_type in columns
     )
     return f"CREATE TABLE IF NOT EXISTS {target} (_partition VARCHAR, {definitions})"

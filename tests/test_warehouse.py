@@ -6,12 +6,15 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.json  # noqa: F401  (pa.json)
 import pytest
+from dagster_duckdb import DuckDBResource
 
 from resources.row_chunks import RowChunks
 from resources.step_store import step_stats
 from resources.step_writes import write_step_output
-from resources.warehouse import LONG_TEXT_BYTES, long_text_columns, read_partition
+from resources.warehouse import LONG_TEXT_BYTES, connect, read_partition
+from tests.conftest import SAMPLES
 
 
 def rows(texts: list[str]) -> pa.Table:
@@ -78,46 +81,28 @@ def _compression(conn: duckdb.DuckDBPyConnection, table: str, column: str) -> se
                                        f"'{column}' AND segment_type = 'VARCHAR'").fetchall()}
 
 
-def _documents(count: int, start: int = 0) -> list[str]:
-    return [f"Document {i}: " + " ".join(f"word{(i * 31 + j) % 997}" for j in range(60))
-            for i in range(start, start + count)]
+def _documents() -> list[str]:
+    """The web sample's documents (real-looking text, one of 17 kB: DuckDB's default stores them uncompressed)."""
+    return pa.json.read_json(SAMPLES / "web_sample.jsonl").column("text").to_pylist()
 
 
 def test_long_text_is_stored_zstd_and_short_strings_keep_duckdbs_choice(tmp_path: Path) -> None:
-    """Documents are ZSTD-compressed (DuckDB's default leaves long text uncompressed); labels are not; the text
-    reads back intact, from an in-memory table and from spilled chunks."""
-    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
-    docs = _documents(3000)
-    table = rows(docs).append_column("label", pa.array(["spam", "ham", "code"] * 1000))
-    assert long_text_columns(table) == {"text"}
-    write_step_output(conn, "p", "raw", "a", table, None, {})
+    """Documents are ZSTD-compressed (DuckDB's default leaves long unique text uncompressed); labels are not; the
+    text reads back intact, from an in-memory table and from spilled chunks, in a table made before too."""
+    warehouse = DuckDBResource(database=str(tmp_path / "w.duckdb"))
+    docs = _documents()
+    assert sum(len(doc) for doc in docs) >= LONG_TEXT_BYTES * len(docs)
+    table = rows(docs).append_column("label", pa.array(["spam", "ham", "code"] * (len(docs) // 3)))
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as plain:  # a table created without the setting
+        write_step_output(plain, "p", "old", "a", rows(["short"]), None, {})
     spilled = RowChunks()
-    for start in (0, 1500):
-        chunk = table.slice(start, 1500)
-        spilled.append(chunk.set_column(2, "label", pa.array(["x"] * 1500)), spill=True)
-    write_step_output(conn, "p", "copy", "a", spilled, None, {})
-    for name in ("raw", "copy"):
-        ddl = conn.sql(f"SELECT sql FROM duckdb_tables() WHERE table_name = '{name}'").fetchall()[0][0]
-        assert "text VARCHAR USING COMPRESSION ZSTD" in ddl.replace('"', "")
-        assert _compression(conn, f"p.{name}", "text") == {"ZSTD"}
-        assert "ZSTD" not in _compression(conn, f"p.{name}", "label")
-        assert read_partition(conn, "p", name, "a").column("text").to_pylist() == docs
-
-
-def test_a_long_text_column_added_later_is_stored_zstd(tmp_path: Path) -> None:
-    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
-    write_step_output(conn, "p", "s", "a", rows(["short"] * 10), None, {})
-    answers = _documents(2000)
-    later = rows(["short"] * 2000).append_column("answer", pa.array(answers))
-    write_step_output(conn, "p", "s", "b", later, None, {})
-    assert _compression(conn, "p.s", "answer") == {"ZSTD"}
-    assert "ZSTD" not in _compression(conn, "p.s", "text")
-    assert read_partition(conn, "p", "s", "b").column("answer").to_pylist() == answers
-
-
-def test_long_text_threshold_is_the_mean_length_of_the_values() -> None:
-    at, below = "x" * LONG_TEXT_BYTES, "x" * (LONG_TEXT_BYTES - 1)
-    assert long_text_columns(pa.table({"a": [at, None, at], "b": [below, below, None]})) == {"a"}
-    assert long_text_columns(pa.table({"a": pa.array([None, None], pa.string())})) == frozenset()
-    assert long_text_columns(pa.table({"a": pa.array([at], pa.large_string()), "n": [1]})) == {"a"}
-    assert long_text_columns(None) == frozenset()
+    for start in (0, 150):
+        spilled.append(table.slice(start, 150), spill=True)
+    with connect(warehouse) as conn:
+        write_step_output(conn, "p", "raw", "a", table, None, {})
+        write_step_output(conn, "p", "copy", "a", spilled, None, {})
+        write_step_output(conn, "p", "old", "b", table, None, {})
+        for name in ("raw", "copy", "old"):
+            assert "ZSTD" in _compression(conn, f"p.{name}", "text"), name
+            assert "ZSTD" not in _compression(conn, f"p.{name}", "label"), name
+            assert read_partition(conn, "p", name, "b" if name == "old" else "a").column("text").to_pylist() == docs
