@@ -148,16 +148,18 @@ def run_spec(
                 raise PipelineRunError("\n".join(failure_messages(result)) or "run failed")
         with connect(database) as conn:
             steps = step_stats(conn, spec.name, partition, spec.table_order)
-        outputs = _copy_outputs(files.export_dir(spec.name), partition, Path(out) if out else None)
+        outputs = _move_outputs(files.export_dir(spec.name), partition, Path(out) if out else None)
     return RunSummary(spec.name, partition, outputs, steps)
 
 
-def _copy_outputs(export_dir: Path, partition: str, out: Path | None) -> dict[str, Path]:
+def _move_outputs(export_dir: Path, partition: str, out: Path | None) -> dict[str, Path]:
+    """The run's export (in its temporary folder, removed after) and its card, moved to ``out``: renamed when on
+    the same file system, not copied."""
     if out is None:
         return {}
     out.parent.mkdir(parents=True, exist_ok=True)
     kind = "parquet" if out.suffix == ".parquet" else "jsonl"
-    shutil.copyfile(export_path(export_dir, partition, kind), out)
+    shutil.move(export_path(export_dir, partition, kind), out)
     card = out.with_name(out.stem + ".card.md")
-    shutil.copyfile(export_path(export_dir, partition, "card.md"), card)
+    shutil.move(export_path(export_dir, partition, "card.md"), card)
     return {kind: out, "card": card}
