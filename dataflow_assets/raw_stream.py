@@ -81,7 +81,7 @@ def _jsonl_chunks(path: Path, spec: RawSpec, size: int, block_bytes: int, spill:
             line += newlines
             if parsed is None and blank:
                 blank = is_blank(data, end)
-            del tasks, data  # the spilled table and this block go before the next block is read
+            del tasks, data  # the stored table and this block go before the next block is read
     if parsed is not None:
         rows.append(parsed, spill=spill)
     if rows.num_rows == 0:
