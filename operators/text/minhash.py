@@ -5,9 +5,9 @@ shingle gets one 64-bit hash (a polynomial over its units, then a splitmix64 fin
 one-permutation MinHash: the hash picks one of ``num_perm`` bins and the bin keeps the smallest value, with
 rotation densification for empty bins (Shrivastava & Li, 2014). This costs one pass over the shingles instead
 of ``num_perm`` passes, and estimates Jaccard similarity like classic MinHash. The hashes are fixed constants, so
-signatures are stable across runs and partitions. The signatures are computed by a compiled kernel
-(``minhash_kernel``) on pieces of about ``CHUNK_UNITS`` bytes on the shared thread pool (the kernel releases the
-GIL), so memory stays bounded for any batch and both cores work; the answer does not depend on the cut. The
+signatures are stable across runs and partitions. The signatures are computed by a C kernel (``minhash_kernel``,
+through ctypes) on pieces of about ``CHUNK_UNITS`` bytes on the shared thread pool (the call releases the GIL),
+so memory stays bounded for any batch and both cores work; the answer does not depend on the cut. The
 numpy n-gram hashes below (``_ngrams``) serve SimHash's features.
 """
 
@@ -89,9 +89,9 @@ def _ngrams(units: np.ndarray, lengths: np.ndarray, n: int) -> tuple[np.ndarray,
 
 
 def _fill(block: np.ndarray, texts: pa.Array, ngram: int, words: bool) -> None:
-    """Signatures of ``texts`` into ``block``, their rows of the output (compiled: ``minhash_kernel``).
+    """Signatures of ``texts`` into ``block``, their rows of the output (C: ``minhash_kernel``).
 
-    The kernel (and numba) is imported here, with the first signatures, not with every import of the operators
+    The kernel module is imported here, with the first signatures, not with every import of the operators
     (the code server, the CLI)."""
     from operators.text.minhash_kernel import fill_signatures
     data, offsets = text_bytes(texts)

@@ -1,25 +1,25 @@
-"""Vocabulary lookup for the rule filters (stop words, blocklists) in one compiled pass (numba, no GIL held).
+"""Vocabulary lookup for the rule filters (stop words, blocklists) in one compiled pass (C in ``kernels/words.c``,
+called through ctypes, no GIL held).
 
 A span of up to 15 bytes is read as two little-endian 64-bit keys, branch-free (16 byte loads, masked to its
 length; the high key carries the length in its low 5 bits, so distinct words have distinct keys). Two
 multipliers, chosen so that no two short vocabulary words share a slot (a perfect hash, found by trying seeds
 on a table of at least 32 slots a word), hash the keys, and the span is compared with the one word its slot
 names: no probing, no per-byte hash chain, no branch that a text's words could mispredict. Longer spans go to
-the FNV table of ``word_kernels._known``, and only when the vocabulary has words that long.
+the FNV table of the long words (FNV-1a, ``word_kernels.fnv_of``; linear probing), and only when the vocabulary
+has words that long.
 """
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
-from operators.text.word_kernels import _known
+from operators.text.native import address, i64, kernel, pointer, u64
 
 SHORT = 15  # bytes a short word may have: 8 in the low key, 7 and the length in the high key
-_MASKS = np.array([(1 << (8 * n)) - 1 for n in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
-_FIVE = np.uint64(5)
-_KERNEL = {"nogil": True, "cache": True, "boundscheck": False}
-_ZERO, _ONE, _EIGHT, _SHORT = np.uint64(0), np.uint64(1), np.uint64(8), np.uint64(SHORT)  # unsigned throughout
+_TABLES = (pointer, pointer, pointer, i64, pointer, u64, pointer, pointer, pointer, pointer, i64)  # vocabulary_table
+_flags = kernel("words", "dfk_vocab_flags", None, pointer, i64, pointer, pointer, i64, *_TABLES, pointer)
+_hits = kernel("words", "dfk_vocab_hits", None, pointer, i64, pointer, pointer, pointer, i64, *_TABLES, pointer)
 
 
 def pack(word: bytes) -> tuple[int, int]:
@@ -55,58 +55,54 @@ def short_table(encoded: list[bytes]) -> tuple[np.ndarray, ...]:
     raise RuntimeError(f"no collision-free table for {len(short)} words")  # distinct keys: not reached
 
 
-@numba.njit(**_KERNEL)
-def _key(data: np.ndarray, start: np.uint64, length: np.uint64) -> np.uint64:
-    """Up to 8 bytes from ``start`` as a little-endian key (``length`` clipped to 0..8)."""
-    value = _ZERO
-    if start + _EIGHT <= np.uint64(len(data)):  # branch-free: 8 loads, then mask
-        for k in range(8):
-            value |= np.uint64(data[start + np.uint64(k)]) << np.uint64(8 * k)
-        return value & _MASKS[min(length, _EIGHT)]
-    k = _ZERO
-    while k < min(length, _EIGHT):
-        value |= np.uint64(data[start + k]) << (_EIGHT * k)
-        k += _ONE
-    return value
+def _tables(low: np.ndarray, high: np.ndarray, short_slots: np.ndarray, seed_shift: np.ndarray, longest: np.uint64,
+            words: np.ndarray, offsets: np.ndarray, slots: np.ndarray, hashes: np.ndarray
+            ) -> tuple[list[np.ndarray], list[int]]:
+    """A vocabulary's tables (``rule_filters_vocab.vocabulary_table``) as C-contiguous arrays of the kernel's dtypes
+    (kept alive by the caller for the call) and the kernel arguments that describe them."""
+    if short_slots.dtype not in (np.uint16, np.uint32):
+        short_slots = short_slots.astype(np.uint32)
+    arrays = [np.ascontiguousarray(low, dtype=np.uint64), np.ascontiguousarray(high, dtype=np.uint64),
+              np.ascontiguousarray(short_slots), np.ascontiguousarray(seed_shift, dtype=np.uint64),
+              np.ascontiguousarray(words, dtype=np.uint8), np.ascontiguousarray(offsets, dtype=np.int64),
+              np.ascontiguousarray(slots, dtype=np.int64), np.ascontiguousarray(hashes, dtype=np.uint64)]
+    low, high, short_slots, seed_shift, words, offsets, slots, hashes = arrays
+    if len(seed_shift) != 3 or not len(slots) or len(slots) & (len(slots) - 1):
+        raise ValueError("seed_shift holds two multipliers and a shift; slots is a power of two long")
+    args = [address(low), address(high), address(short_slots), short_slots.itemsize, address(seed_shift),
+            int(longest), address(words), address(offsets), address(slots), address(hashes), len(slots)]
+    return arrays, args
 
 
-@numba.njit(**_KERNEL)
 def vocabulary_flags(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, low: np.ndarray, high: np.ndarray,
                      short_slots: np.ndarray, seed_shift: np.ndarray, longest: np.uint64,
                      words: np.ndarray, offsets: np.ndarray, slots: np.ndarray, hashes: np.ndarray) -> np.ndarray:
     """Whether each span ``data[starts[i]:ends[i]]`` is a vocabulary word (exact bytes).
 
-    One loop with the lookup written out: a helper taking the tables would be a call, with its array
-    reference counting, per span (it made this pass 10× slower)."""
-    out = np.zeros(len(starts), dtype=np.bool_)
-    seed_low, seed_high, shift = seed_shift[0], seed_shift[1], seed_shift[2]
-    for i in range(len(starts)):
-        start, end = np.uint64(starts[i]), np.uint64(ends[i])
-        length = end - start
-        if length <= _SHORT:
-            key_low = _key(data, start, length)
-            key_high = (_key(data, start + _EIGHT, max(length, _EIGHT) - _EIGHT) << _FIVE) | length
-            entry = short_slots[((key_low * seed_low) ^ (key_high * seed_high)) >> shift]
-            out[i] = (low[entry] == key_low) & (high[entry] == key_high)
-        elif longest > _SHORT:
-            out[i] = _known(data, start, end, words, offsets, slots, hashes, longest)
+    One C loop with the lookup inlined: the short words' perfect hash, else (spans longer than ``SHORT``, when
+    ``longest`` is too) the FNV table of the long words ``words[offsets[j]:offsets[j + 1]]``, whose ``slots``
+    (word index + 1, 0: empty; a power of two long) and ``hashes`` (their FNV-1a) are probed in turn."""
+    data = np.ascontiguousarray(data, dtype=np.uint8)
+    starts, ends = np.ascontiguousarray(starts, dtype=np.int64), np.ascontiguousarray(ends, dtype=np.int64)
+    tables, args = _tables(low, high, short_slots, seed_shift, longest, words, offsets, slots, hashes)
+    out = np.empty(len(starts), dtype=np.bool_)
+    _flags(address(data), len(data), address(starts), address(ends), len(starts), *args, address(out))
+    del tables  # held through the call
     return out
 
 
-@numba.njit(**_KERNEL)
 def vocabulary_hits(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, counts: np.ndarray, low: np.ndarray,
                     high: np.ndarray, short_slots: np.ndarray, seed_shift: np.ndarray,
                     longest: np.uint64, words: np.ndarray, offsets: np.ndarray, slots: np.ndarray,
                     hashes: np.ndarray) -> np.ndarray:
-    """Per row, how many of its spans (``counts`` per row, in turn) are vocabulary words."""
-    flags = vocabulary_flags(data, starts, ends, low, high, short_slots, seed_shift, longest, words,
-                             offsets, slots, hashes)
-    hits = np.zeros(len(counts), dtype=np.int64)
-    span = _ZERO
-    for row in range(len(counts)):
-        found = 0
-        for _ in range(counts[row]):
-            found += flags[span]
-            span += _ONE
-        hits[row] = found
+    """Per row, how many of its spans (``counts`` per row, in turn) are vocabulary words (``vocabulary_flags``'
+    lookup, counted in the same C loop)."""
+    data = np.ascontiguousarray(data, dtype=np.uint8)
+    starts, ends = np.ascontiguousarray(starts, dtype=np.int64), np.ascontiguousarray(ends, dtype=np.int64)
+    counts = np.ascontiguousarray(counts, dtype=np.int64)
+    tables, args = _tables(low, high, short_slots, seed_shift, longest, words, offsets, slots, hashes)
+    hits = np.empty(len(counts), dtype=np.int64)
+    _hits(address(data), len(data), address(starts), address(ends), address(counts), len(counts), *args,
+          address(hits))
+    del tables  # held through the call
     return hits
