@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from operators.text.native import address, i64, kernel, pointer
+from operators.text.native import address, as_int64, as_uint8, i64, kernel, pointer
 
 EMPTY = np.uint32(0xFFFFFFFF)
 
@@ -33,8 +33,8 @@ def _fill_kernel() -> Callable[..., Any]:
 
 def fill_signatures(data: np.ndarray, offsets: np.ndarray, n: int, words: bool, out: np.ndarray) -> None:
     """Signatures of the texts ``data[offsets[r]:offsets[r + 1]]`` (UTF-8) into the rows of ``out``."""
-    data = np.ascontiguousarray(data, dtype=np.uint8)
-    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    data = as_uint8(data)
+    offsets = as_int64(offsets)
     rows = max(len(offsets) - 1, 0)
     if out.ndim != 2 or out.shape[0] < rows:
         raise ValueError(f"out must be a 2-D array of at least {rows} rows, not of shape {out.shape}")

@@ -36,6 +36,19 @@ def kernel(name: str, function: str, restype: Any, *argtypes: Any) -> Callable[.
     return found
 
 
+def as_uint8(array: np.ndarray) -> np.ndarray:
+    """``array`` as a C-contiguous uint8 array (a bool array: its uint8 view), copied only when it must be."""
+    array = np.asarray(array)
+    if array.dtype == np.bool_:
+        array = array.view(np.uint8)
+    return np.ascontiguousarray(array, dtype=np.uint8)
+
+
+def as_int64(array: np.ndarray) -> np.ndarray:
+    """``array`` as a C-contiguous int64 array, copied only when it must be."""
+    return np.ascontiguousarray(array, dtype=np.int64)
+
+
 def address(array: np.ndarray) -> int:
     """The data pointer of a C-contiguous array, for a kernel argument."""
     if not array.flags.c_contiguous:

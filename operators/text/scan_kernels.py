@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from operators.text.native import address, i64, kernel, pointer, u64
+from operators.text.native import address, as_int64, as_uint8, i64, kernel, pointer, u64
 from operators.text.rule_filters_unicode import PY_SPACES
 
 ASCII_SPACE = np.array([chr(byte).isspace() for byte in range(128)] + [False] * 128, dtype=np.uint8)
@@ -44,22 +44,9 @@ def _c(name: str) -> Callable[..., Any]:
     return kernel("scan", f"dfk_scan_{name}", *_SIGNATURES[name])
 
 
-def _bytes(array: np.ndarray) -> np.ndarray:
-    """``array`` as a C-contiguous uint8 array (a bool array: its uint8 view), copied only when it must be."""
-    array = np.asarray(array)
-    if array.dtype == np.bool_:
-        array = array.view(np.uint8)
-    return np.ascontiguousarray(array, dtype=np.uint8)
-
-
-def _int64(array: np.ndarray) -> np.ndarray:
-    """``array`` as a C-contiguous int64 array, copied only when it must be."""
-    return np.ascontiguousarray(array, dtype=np.int64)
-
-
 def _table(array: np.ndarray, entries: int, what: str) -> np.ndarray:
     """``array`` as a uint8 lookup table of at least ``entries`` entries (the C indexes it unchecked)."""
-    table = _bytes(array)
+    table = as_uint8(array)
     if len(table) < entries:
         raise ValueError(f"{what} needs {entries} entries, not {len(table)}")
     return table
@@ -76,7 +63,7 @@ def space_mask(data: np.ndarray, ascii_space: np.ndarray, bmp_space: np.ndarray)
     """Per byte of UTF-8 ``data``, whether it belongs to a whitespace character (uint8 0/1): ASCII bytes from the
     256-entry ``ascii_space``, other characters decoded (2 and 3 bytes; no 4-byte character is whitespace) and
     looked up in the 65,536-entry ``bmp_space``."""
-    data = _bytes(data)
+    data = as_uint8(data)
     ascii_table, bmp_table = _table(ascii_space, 256, "ascii_space"), _table(bmp_space, 0x10000, "bmp_space")
     out = np.empty(len(data), dtype=np.uint8)
     _c("space_mask")(address(data), len(data), address(ascii_table), address(bmp_table), address(out))
@@ -90,7 +77,7 @@ def word_bounds(space: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.
 
     The returned starts and ends (int64) are views of buffers sized for the most words the bytes can hold
     (``(len(space) + rows) // 2 + 1``; pages past the words are never touched, so they cost no memory)."""
-    space, offsets = _bytes(space), _int64(offsets)
+    space, offsets = as_uint8(space), as_int64(offsets)
     rows = len(offsets) - 1
     capacity = (len(space) + rows) // 2 + 1
     starts = np.empty(capacity, dtype=np.int64)
@@ -106,7 +93,7 @@ def collapse_spaces(data: np.ndarray, space: np.ndarray, offsets: np.ndarray) ->
     ``space``: uint8 0/1 per byte, non-zero as 1): the new UTF-8 bytes and row offsets (int64). Branch-free: every
     byte is stored, the output position only advances for a kept byte or the one space before a row's later words.
     The bytes are a view of a buffer of ``len(data)`` bytes (the output is never longer)."""
-    data, space, offsets = _bytes(data), _bytes(space), _int64(offsets)
+    data, space, offsets = as_uint8(data), as_uint8(space), as_int64(offsets)
     rows = len(offsets) - 1
     out = np.empty(len(data), dtype=np.uint8)  # never longer than the input
     new_offsets = np.zeros(rows + 1, dtype=np.int64)
@@ -121,7 +108,7 @@ def count_segments(data: np.ndarray, mask: np.ndarray, content_when: np.uint8, k
     """Per row, the segments (pieces between separator bytes, and between rows) that hold a content byte: one
     where ``mask`` (uint8 0/1) equals ``content_when`` and whose value may be content. ``kinds`` (256 entries)
     tells per byte value: bit 0, a separator; bit 1, may be content (one table: one load a byte)."""
-    data, mask, offsets = _bytes(data), _bytes(mask), _int64(offsets)
+    data, mask, offsets = as_uint8(data), as_uint8(mask), as_int64(offsets)
     kinds_table = _table(kinds, 256, "kinds")
     counts = np.empty(len(offsets) - 1, dtype=np.int64)
     _checked(_c("count_segments")(address(data), address(mask), int(content_when), address(kinds_table),
@@ -132,7 +119,7 @@ def count_segments(data: np.ndarray, mask: np.ndarray, content_when: np.uint8, k
 def class_runs(word: np.ndarray, space: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Per row, the runs of word bytes and the runs of other non-space bytes (NLTK's WordPunct tokens: ``\\w+`` and
     ``[^\\w\\s]+``), from the uint8 0/1 masks ``word`` and ``space``; branch-free."""
-    word, space, offsets = _bytes(word), _bytes(space), _int64(offsets)
+    word, space, offsets = as_uint8(word), as_uint8(space), as_int64(offsets)
     counts = np.empty(len(offsets) - 1, dtype=np.int64)
     _checked(_c("class_runs")(address(word), address(space), min(len(word), len(space)), address(offsets),
                               len(counts), address(counts)))
@@ -143,7 +130,7 @@ def count_per_row(data: np.ndarray, mask: np.ndarray, table: np.ndarray, charact
                   ) -> np.ndarray:
     """Per row, the bytes whose value is flagged in the 256-entry ``table`` and that are set in ``mask`` (uint8 0/1;
     an empty mask: all); with ``characters``, only bytes that start a character (no UTF-8 continuation byte)."""
-    data, mask, offsets = _bytes(data), _bytes(mask), _int64(offsets)
+    data, mask, offsets = as_uint8(data), as_uint8(mask), as_int64(offsets)
     flags = _table(table, 256, "table")
     counts = np.empty(len(offsets) - 1, dtype=np.int64)
     whole = len(mask) == 0
@@ -157,8 +144,8 @@ def rows_with(data: np.ndarray, offsets: np.ndarray, needles: np.ndarray, bounds
               ) -> np.ndarray:
     """Per row, whether it holds one of the byte strings ``needles[bounds[j]:bounds[j + 1]]`` (sorted by first
     byte; ``first[b]:first[b + 1]`` are the ones starting with byte ``b``). A row stops at its first match."""
-    data, offsets, needles = _bytes(data), _int64(offsets), _bytes(needles)
-    bounds, first = _int64(bounds), _int64(first)
+    data, offsets, needles = as_uint8(data), as_int64(offsets), as_uint8(needles)
+    bounds, first = as_int64(bounds), as_int64(first)
     if len(first) < 257:
         raise ValueError(f"first needs 257 entries, not {len(first)}")
     found = np.zeros(len(offsets) - 1, dtype=np.bool_)

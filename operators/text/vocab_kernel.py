@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from operators.text.native import address, i64, kernel, pointer, u64
+from operators.text.native import address, as_int64, as_uint8, i64, kernel, pointer, u64
 
 SHORT = 15  # bytes a short word may have: 8 in the low key, 7 and the length in the high key
 _TABLES = (pointer, pointer, pointer, i64, pointer, u64, pointer, pointer, pointer, pointer, i64)  # vocabulary_table
@@ -64,8 +64,8 @@ def _tables(low: np.ndarray, high: np.ndarray, short_slots: np.ndarray, seed_shi
         short_slots = short_slots.astype(np.uint32)
     arrays = [np.ascontiguousarray(low, dtype=np.uint64), np.ascontiguousarray(high, dtype=np.uint64),
               np.ascontiguousarray(short_slots), np.ascontiguousarray(seed_shift, dtype=np.uint64),
-              np.ascontiguousarray(words, dtype=np.uint8), np.ascontiguousarray(offsets, dtype=np.int64),
-              np.ascontiguousarray(slots, dtype=np.int64), np.ascontiguousarray(hashes, dtype=np.uint64)]
+              as_uint8(words), as_int64(offsets),
+              as_int64(slots), np.ascontiguousarray(hashes, dtype=np.uint64)]
     low, high, short_slots, seed_shift, words, offsets, slots, hashes = arrays
     if len(seed_shift) != 3 or not len(slots) or len(slots) & (len(slots) - 1):
         raise ValueError("seed_shift holds two multipliers and a shift; slots is a power of two long")
@@ -82,8 +82,8 @@ def vocabulary_flags(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, low
     One C loop with the lookup inlined: the short words' perfect hash, else (spans longer than ``SHORT``, when
     ``longest`` is too) the FNV table of the long words ``words[offsets[j]:offsets[j + 1]]``, whose ``slots``
     (word index + 1, 0: empty; a power of two long) and ``hashes`` (their FNV-1a) are probed in turn."""
-    data = np.ascontiguousarray(data, dtype=np.uint8)
-    starts, ends = np.ascontiguousarray(starts, dtype=np.int64), np.ascontiguousarray(ends, dtype=np.int64)
+    data = as_uint8(data)
+    starts, ends = as_int64(starts), as_int64(ends)
     tables, args = _tables(low, high, short_slots, seed_shift, longest, words, offsets, slots, hashes)
     out = np.empty(len(starts), dtype=np.bool_)
     _flags(address(data), len(data), address(starts), address(ends), len(starts), *args, address(out))
@@ -97,9 +97,9 @@ def vocabulary_hits(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, coun
                     hashes: np.ndarray) -> np.ndarray:
     """Per row, how many of its spans (``counts`` per row, in turn) are vocabulary words (``vocabulary_flags``'
     lookup, counted in the same C loop)."""
-    data = np.ascontiguousarray(data, dtype=np.uint8)
-    starts, ends = np.ascontiguousarray(starts, dtype=np.int64), np.ascontiguousarray(ends, dtype=np.int64)
-    counts = np.ascontiguousarray(counts, dtype=np.int64)
+    data = as_uint8(data)
+    starts, ends = as_int64(starts), as_int64(ends)
+    counts = as_int64(counts)
     tables, args = _tables(low, high, short_slots, seed_shift, longest, words, offsets, slots, hashes)
     hits = np.empty(len(counts), dtype=np.int64)
     _hits(address(data), len(data), address(starts), address(ends), address(counts), len(counts), *args,

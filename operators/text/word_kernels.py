@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from operators.text.native import address, f64, i64, kernel, pointer
+from operators.text.native import address, as_int64, as_uint8, f64, i64, kernel, pointer
 
 _FNV_OFFSET = 0xCBF29CE484222325
 _FNV_PRIME = 0x100000001B3
@@ -24,19 +24,6 @@ _longest_unpunctuated = kernel("words", "dfk_words_longest_unpunctuated", None,
                                pointer, pointer, pointer, pointer, i64, pointer)
 _distinct_ngrams = kernel("words", "dfk_words_distinct_ngrams", None, pointer, pointer, pointer, pointer, pointer,
                           pointer, i64, i64, pointer, pointer, pointer, pointer)
-
-
-def _int64(array: np.ndarray) -> np.ndarray:
-    """``array`` as C-contiguous int64 (no copy when it already is)."""
-    return np.ascontiguousarray(array, dtype=np.int64)
-
-
-def _bytes(array: np.ndarray) -> np.ndarray:
-    """``array`` as C-contiguous uint8 (bool and uint8 arrays without a copy; other dtypes: nonzero as 1)."""
-    array = np.ascontiguousarray(array)
-    if array.dtype in (np.bool_, np.uint8, np.int8):
-        return array.view(np.uint8)
-    return (array != 0).view(np.uint8)
 
 
 def table_width(count: int) -> int:
@@ -61,7 +48,7 @@ def distinct_share_at_most(
     """Per row, whether distinct words / words is at most ``threshold`` (exact: words are equal bytes; a row
     without words: 0 / 1). Each row's words go into an open-addressing table of its own (FNV-1a hashes), and a
     row stops as soon as its distinct words so far exceed the share (the full count can only be larger)."""
-    data, starts, ends, counts = _bytes(data), _int64(starts), _int64(ends), _int64(counts)
+    data, starts, ends, counts = as_uint8(data), as_int64(starts), as_int64(ends), as_int64(counts)
     widest = int(counts.max()) if len(counts) else 0
     slots = np.zeros(table_width(widest), dtype=np.uint64)  # word index + 1; 0: empty (a row clears what it took)
     hashes = np.empty(len(slots), dtype=np.uint64)
@@ -75,7 +62,7 @@ def distinct_share_at_most(
 def all_upper(upper: np.ndarray, lower: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Per span, ``str.isupper()`` from per-byte masks: some byte of an uppercase character, none of a lowercase
     one."""
-    upper, lower, starts, ends = _bytes(upper), _bytes(lower), _int64(starts), _int64(ends)
+    upper, lower, starts, ends = as_uint8(upper), as_uint8(lower), as_int64(starts), as_int64(ends)
     out = np.empty(len(starts), dtype=np.bool_)
     _all_upper(address(upper), address(lower), address(starts), address(ends), len(starts), address(out))
     return out
@@ -86,8 +73,8 @@ def longest_unpunctuated(data: np.ndarray, space: np.ndarray, ascii_marks: np.nd
     """Per row, the most words (runs of bytes neither space nor mark) between two punctuation marks: the ASCII
     bytes flagged in ``ascii_marks`` (uint8 0/1, 256 entries) and the characters – • … (E2 80 93/A2/A6). Each
     mark, and each row, starts a new stretch. ``space``: uint8 0/1 per byte."""
-    data, space, offsets = _bytes(data), _bytes(space), _int64(offsets)
-    marks = _bytes(ascii_marks)
+    data, space, offsets = as_uint8(data), as_uint8(space), as_int64(offsets)
+    marks = as_uint8(ascii_marks)
     if len(marks) != 256:
         raise ValueError("ascii_marks must have 256 entries, one per byte value")
     out = np.empty(max(len(offsets) - 1, 0), dtype=np.int64)
@@ -104,8 +91,8 @@ def distinct_ngrams(data: np.ndarray, keep: np.ndarray, starts: np.ndarray, ends
     open-addressing table (exact up to 64-bit hash collisions)."""
     if n < 1:
         raise ValueError(f"n-grams need n >= 1, not {n}")
-    data, keep, rows_on = _bytes(data), _bytes(keep), _bytes(rows_on)
-    starts, ends, counts = _int64(starts), _int64(ends), _int64(counts)
+    data, keep, rows_on = as_uint8(data), as_uint8(keep), as_uint8(rows_on)
+    starts, ends, counts = as_int64(starts), as_int64(ends), as_int64(counts)
     rows = len(counts)
     widest = max(int(counts.max()) if rows else 0, 1)
     tokens = np.empty(widest, dtype=np.uint64)
