@@ -13,10 +13,6 @@ which releases the GIL, so pieces run side by side on the thread pool.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import cache
-from typing import Any
-
 import numpy as np
 
 from operators.text.native import address, as_int64, as_uint8, i64, kernel, pointer
@@ -24,11 +20,7 @@ from operators.text.native import address, as_int64, as_uint8, i64, kernel, poin
 EMPTY = np.uint32(0xFFFFFFFF)
 
 
-@cache
-def _fill_kernel() -> Callable[..., Any]:
-    """``dfk_minhash_fill_signatures``, declared once (on first use: no library load at import)."""
-    return kernel("minhash", "dfk_minhash_fill_signatures", None,
-                  pointer, pointer, i64, i64, i64, pointer, pointer, i64)
+_fill = kernel("minhash", "dfk_minhash_fill_signatures", None, pointer, pointer, i64, i64, i64, pointer, pointer, i64)
 
 
 def fill_signatures(data: np.ndarray, offsets: np.ndarray, n: int, words: bool, out: np.ndarray) -> None:
@@ -46,7 +38,7 @@ def fill_signatures(data: np.ndarray, offsets: np.ndarray, n: int, words: bool, 
     units = np.empty(max(int(lengths.max()), 1), dtype=np.uint64)  # code points of the longest text
     direct = out.dtype == np.uint32 and out.flags.c_contiguous and out.flags.writeable
     target = out if direct else np.empty((rows, out.shape[1]), dtype=np.uint32)
-    _fill_kernel()(address(data), address(offsets), rows, int(n), int(bool(words)), address(units), address(target),
+    _fill(address(data), address(offsets), rows, int(n), int(bool(words)), address(units), address(target),
                    target.shape[1])
     if not direct:
         out[:rows] = target

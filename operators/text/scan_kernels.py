@@ -14,7 +14,6 @@ arrays of the right dtype are passed without a copy (bool masks as uint8 views).
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -26,8 +25,8 @@ ASCII_SPACE = np.array([chr(byte).isspace() for byte in range(128)] + [False] * 
 BMP_SPACE = np.zeros(0x10000, dtype=np.uint8)
 BMP_SPACE[list(PY_SPACES)] = 1  # every non-ASCII whitespace character is in the BMP
 
-# The C functions ``dfk_scan_<name>``: result type, then argument types (see kernels/scan.c).
-_SIGNATURES: dict[str, tuple[Any, ...]] = {
+# The C functions ``dfk_scan_<name>``, typed: result type, then argument types (see kernels/scan.c).
+_C: dict[str, Callable[..., Any]] = {name: kernel("scan", f"dfk_scan_{name}", *signature) for name, signature in {
     "space_mask": (None, pointer, u64, pointer, pointer, pointer),
     "word_bounds": (i64, pointer, i64, pointer, i64, pointer, pointer, pointer),
     "collapse_spaces": (i64, pointer, pointer, i64, pointer, i64, pointer, pointer),
@@ -35,13 +34,7 @@ _SIGNATURES: dict[str, tuple[Any, ...]] = {
     "class_runs": (i64, pointer, pointer, i64, pointer, i64, pointer),
     "count_per_row": (i64, pointer, pointer, pointer, i64, i64, pointer, i64, pointer),
     "rows_with": (i64, pointer, i64, pointer, i64, pointer, i64, pointer, i64, pointer, pointer),
-}
-
-
-@cache
-def _c(name: str) -> Callable[..., Any]:
-    """The C function ``dfk_scan_<name>``, typed; looked up once."""
-    return kernel("scan", f"dfk_scan_{name}", *_SIGNATURES[name])
+}.items()}
 
 
 def _table(array: np.ndarray, entries: int, what: str) -> np.ndarray:
@@ -66,7 +59,7 @@ def space_mask(data: np.ndarray, ascii_space: np.ndarray, bmp_space: np.ndarray)
     data = as_uint8(data)
     ascii_table, bmp_table = _table(ascii_space, 256, "ascii_space"), _table(bmp_space, 0x10000, "bmp_space")
     out = np.empty(len(data), dtype=np.uint8)
-    _c("space_mask")(address(data), len(data), address(ascii_table), address(bmp_table), address(out))
+    _C["space_mask"](address(data), len(data), address(ascii_table), address(bmp_table), address(out))
     return out
 
 
@@ -83,7 +76,7 @@ def word_bounds(space: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.
     starts = np.empty(capacity, dtype=np.int64)
     ends = np.empty(capacity, dtype=np.int64)
     counts = np.empty(rows, dtype=np.int64)
-    found = _checked(_c("word_bounds")(address(space), len(space), address(offsets), rows, address(starts),
+    found = _checked(_C["word_bounds"](address(space), len(space), address(offsets), rows, address(starts),
                                        address(ends), address(counts)))
     return starts[:found], ends[:found], counts
 
@@ -98,7 +91,7 @@ def collapse_spaces(data: np.ndarray, space: np.ndarray, offsets: np.ndarray) ->
     out = np.empty(len(data), dtype=np.uint8)  # never longer than the input
     new_offsets = np.zeros(rows + 1, dtype=np.int64)
     size = min(len(data), len(space))
-    written = _checked(_c("collapse_spaces")(address(data), address(space), size, address(offsets), rows,
+    written = _checked(_C["collapse_spaces"](address(data), address(space), size, address(offsets), rows,
                                              address(out), address(new_offsets)))
     return out[:written], new_offsets
 
@@ -111,7 +104,7 @@ def count_segments(data: np.ndarray, mask: np.ndarray, content_when: np.uint8, k
     data, mask, offsets = as_uint8(data), as_uint8(mask), as_int64(offsets)
     kinds_table = _table(kinds, 256, "kinds")
     counts = np.empty(len(offsets) - 1, dtype=np.int64)
-    _checked(_c("count_segments")(address(data), address(mask), int(content_when), address(kinds_table),
+    _checked(_C["count_segments"](address(data), address(mask), int(content_when), address(kinds_table),
                                   min(len(data), len(mask)), address(offsets), len(counts), address(counts)))
     return counts
 
@@ -121,7 +114,7 @@ def class_runs(word: np.ndarray, space: np.ndarray, offsets: np.ndarray) -> np.n
     ``[^\\w\\s]+``), from the uint8 0/1 masks ``word`` and ``space``; branch-free."""
     word, space, offsets = as_uint8(word), as_uint8(space), as_int64(offsets)
     counts = np.empty(len(offsets) - 1, dtype=np.int64)
-    _checked(_c("class_runs")(address(word), address(space), min(len(word), len(space)), address(offsets),
+    _checked(_C["class_runs"](address(word), address(space), min(len(word), len(space)), address(offsets),
                               len(counts), address(counts)))
     return counts
 
@@ -135,7 +128,7 @@ def count_per_row(data: np.ndarray, mask: np.ndarray, table: np.ndarray, charact
     counts = np.empty(len(offsets) - 1, dtype=np.int64)
     whole = len(mask) == 0
     size = len(data) if whole else min(len(data), len(mask))
-    _checked(_c("count_per_row")(address(data), None if whole else address(mask), address(flags), int(bool(characters)),
+    _checked(_C["count_per_row"](address(data), None if whole else address(mask), address(flags), int(bool(characters)),
                                  size, address(offsets), len(counts), address(counts)))
     return counts
 
@@ -149,6 +142,6 @@ def rows_with(data: np.ndarray, offsets: np.ndarray, needles: np.ndarray, bounds
     if len(first) < 257:
         raise ValueError(f"first needs 257 entries, not {len(first)}")
     found = np.zeros(len(offsets) - 1, dtype=np.bool_)
-    _checked(_c("rows_with")(address(data), len(data), address(offsets), len(found), address(needles), len(needles),
+    _checked(_C["rows_with"](address(data), len(data), address(offsets), len(found), address(needles), len(needles),
                              address(bounds), len(bounds), address(first), address(found)))
     return found
