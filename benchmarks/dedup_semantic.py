@@ -87,7 +87,7 @@ def measure(docs: int) -> dict:
     """Embedding, one-batch dedup, 4-partition global dedup and quality, in this process."""
     from benchmarks.dedup import corpus_path, global_run
     from operators.base import OperatorContext
-    from operators.text.dedup_semantic import SemDeduplicateFilter
+    from operators.text.dedup.semantic import SemDeduplicateFilter
     from resources.embedding import EmbeddingSession
 
     options = pj.ParseOptions(explicit_schema=pa.schema([("text", pa.string())]), unexpected_field_behavior="ignore")

@@ -16,7 +16,7 @@ import sys
 import time
 
 from benchmarks.results_file import write_section
-from operators.llm import ChatRequest, Sampling
+from operators.services.llm import ChatRequest, Sampling
 from resources.llm import LLMResource
 from resources.llm_local import LocalLlamaServer, served_models
 

@@ -23,7 +23,7 @@ from dataflow_assets.spec_loader import load_spec
 from operators.base import Filter, Operator, OperatorContext
 from operators.parallel import thread_count
 from operators.registry import all_operators, get_operator
-from operators.text.rule_filters_common import RuleFilter
+from operators.text.filters.rule_base import RuleFilter
 
 SPEC_PATH = Path(__file__).resolve().parents[1] / "dataflow_assets" / "pipelines" / "text_pretrain_filter.yaml"
 

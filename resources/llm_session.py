@@ -1,7 +1,7 @@
 """One step's view of the LLM: cache first, then the backend; structured output validated and retried; counters.
 
-A session implements ``operators.llm.LLMService``. For each request it looks the answer up in the response cache
-(key: backend, model, messages, sampling, schema, sample index, attempt); only misses go to the backend, and every
+A session implements ``operators.services.llm.LLMService``. For each request it looks the answer up in the response
+cache (key: backend, model, messages, sampling, schema, sample index, attempt); only misses go to the backend, and every
 fresh answer is stored the moment it arrives. A schema request whose answer does not validate is asked again with
 ``attempt`` + 1 (a new cache key, a new seed and a non-zero temperature, since greedy decoding would repeat
 itself), up to ``schema_retries`` times; then the row fails with the validation error.
@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from operators.llm import ChatRequest, LLMReply, Sampling
+from operators.services.llm import ChatRequest, LLMReply, Sampling
 from resources.llm_cache import CachedResponse, ResponseCache, cache_key
 from resources.llm_http import Completion, DoneCallback, RequestFailed
 from resources.llm_tokens import approx_token_counts

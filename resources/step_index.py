@@ -2,7 +2,7 @@
 
 A global dedup step stores, with its output and in the same transaction, one index row per kept row
 (``<step>__index``) and, for near-duplicate methods, extra key tables (e.g. ``<step>__bands``); see
-``operators/text/dedup_core.py`` for the semantics. ``StepIndex`` is the read side for one step run: it joins
+``operators/text/dedup/base.py`` for the semantics. ``StepIndex`` is the read side for one step run: it joins
 keys the operator computed for its batch against the stored tables of the partitions that come before the
 current one in ingest order (the order the partitions were added to the pipeline's dynamic partitions), in
 DuckDB, with a short connection per lookup, so no connection is held while the operator computes.

@@ -8,7 +8,7 @@ from pathlib import Path
 from benchmarks import run_all
 from benchmarks.corpus import write_corpus
 from operators.registry import all_operators
-from operators.text.rule_filters_common import RuleFilter
+from operators.text.filters.rule_base import RuleFilter
 
 
 def test_operators_are_measured_on_one_core_and_with_the_pool(tmp_path: Path) -> None:

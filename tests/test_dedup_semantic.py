@@ -14,7 +14,7 @@ from dagster import instance_for_test
 from dataflow_assets.runner import failure_messages
 from dataflow_assets.spec_loader import load_spec
 from operators.base import OperatorContext
-from operators.text.dedup_semantic import SemDeduplicateFilter, band_codes, bucket_pairs, vector_rows
+from operators.text.dedup.semantic import SemDeduplicateFilter, band_codes, bucket_pairs, vector_rows
 from resources.embedding import EmbeddingResource
 from tests.conftest import REPO, Project
 

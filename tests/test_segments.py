@@ -15,7 +15,7 @@ from dataflow_assets.segments import filter_chains, pipeline_nodes, segment_op_n
 from dataflow_assets.spec_loader import load_spec, parse_spec
 from operators.base import Mapper, OperatorConfig, OperatorContext, OperatorKind
 from operators.registry import register
-from operators.text.rule_filters_common import Checks, RuleFilter
+from operators.text.filters.rule_base import Checks, RuleFilter
 from tests.conftest import Project
 
 

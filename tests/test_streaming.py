@@ -24,8 +24,8 @@ from dataflow_assets.raw_stream import read_raw_chunks
 from dataflow_assets.runner import failure_messages
 from dataflow_assets.spec_loader import load_spec
 from operators.base import OperatorContext
-from operators.text.dedup import HashDeduplicateFilter
-from operators.text.dedup_minhash import MinHashDeduplicateFilter
+from operators.text.dedup.exact import HashDeduplicateFilter
+from operators.text.dedup.minhash import MinHashDeduplicateFilter
 from resources import step_store
 from resources.row_chunks import RowChunks, spill_root
 from tests.conftest import SAMPLES, Project

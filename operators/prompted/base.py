@@ -16,8 +16,8 @@ import pyarrow as pa
 from pydantic import BaseModel, Field
 
 from operators.base import Filter, Mapper, OperatorConfig, OperatorContext, OperatorResult, Verdict, set_column
-from operators.llm import ChatRequest, LLMFailureRateExceeded, LLMReply, Sampling, require_llm
-from operators.prompted.templates import fill, prompt_set
+from operators.prompted.templates import fill, prompt_set, prompts_dir
+from operators.services.llm import ChatRequest, LLMFailureRateExceeded, LLMReply, Sampling, require_llm
 
 ERROR_OUTPUT = "llm_error"
 SKIPPED = "skipped: empty input"
@@ -46,7 +46,7 @@ class LLMOperatorMixin:
     def templates(self) -> dict[str, str]:
         """This operator's prompt templates with the step's overrides (resolved once: the config is frozen)."""
         if self._templates is None:
-            self._templates = prompt_set(self.prompt_file, self.config.prompts)
+            self._templates = prompt_set(prompts_dir(type(self)), self.prompt_file, self.config.prompts)
         return self._templates
 
     def chat_request(self, values: Mapping[str, Any], schema: type[BaseModel] | None = None) -> ChatRequest:

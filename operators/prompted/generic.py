@@ -13,10 +13,10 @@ import pyarrow as pa
 from pydantic import BaseModel, Field, create_model, model_validator
 
 from operators.base import OperatorConfig, OperatorKind
-from operators.llm import ChatRequest, LLMReply
 from operators.prompted.base import ERROR_OUTPUT, LLMConfig, LLMMapper, LLMOperatorMixin, LLMScoreFilter, blank
 from operators.prompted.templates import fields, fill
 from operators.registry import register
+from operators.services.llm import ChatRequest, LLMReply
 
 
 @cache

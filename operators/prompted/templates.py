@@ -1,4 +1,4 @@
-"""Prompt templates as data: YAML files in ``operators/prompts/``, one per operator, overridable per step.
+"""Prompt templates as data: YAML files in ``<domain>/prompts/`` beside their operators, overridable per step.
 
 A template is Python ``str.format`` text: ``{text}`` is filled from a column or value, ``{{`` / ``}}`` are
 literal braces. A step overrides any named template through its operator's ``prompts`` config.
@@ -7,6 +7,7 @@ literal braces. A step overrides any named template through its operator's ``pro
 from __future__ import annotations
 
 import string
+import sys
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -14,25 +15,28 @@ from typing import Any
 
 import yaml
 
-PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
-
 
 class TemplateError(ValueError):
     """A prompt template that cannot be filled."""
 
 
+def prompts_dir(cls: type) -> Path:
+    """The ``prompts/`` folder beside the module of the class (in ``cls``'s MRO) that names the prompt file."""
+    owner = next((klass for klass in cls.__mro__ if "prompt_file" in vars(klass)), cls)
+    return Path(sys.modules[owner.__module__].__file__ or "").resolve().parent / "prompts"
+
+
 @cache
-def _load(name: str) -> dict[str, str]:
-    path = PROMPTS_DIR / f"{name}.yaml"
+def _load(path: Path) -> dict[str, str]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise TemplateError(f"{path}: a prompt file maps template names to strings")
     return data
 
 
-def prompt_set(name: str, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The templates of prompt file ``name`` with a step's overrides applied (unknown names are an error)."""
-    templates = dict(_load(name))
+def prompt_set(folder: Path, name: str, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The templates of prompt file ``folder/name.yaml`` with a step's overrides applied (unknown names: error)."""
+    templates = dict(_load(folder / f"{name}.yaml"))
     for key, value in (overrides or {}).items():
         if key not in templates:
             raise TemplateError(f"prompt {name!r} has no template {key!r} (it has: {sorted(templates)})")

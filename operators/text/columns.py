@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from operators.text.scan_cache import memo
+from operators.text.scan.cache import memo
 
 TextColumn = pa.Array | pa.ChunkedArray
 

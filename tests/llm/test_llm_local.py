@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from operators.llm import ChatRequest, LLMService, Sampling
+from operators.services.llm import ChatRequest, LLMService, Sampling
 from resources.llm import LLMResource
 from resources.llm_local import MODEL_ALIAS, LocalLlamaServer, default_model_path, served_models
 from resources.llm_tokens import approx_token_count

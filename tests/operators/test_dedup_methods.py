@@ -9,10 +9,10 @@ import pyarrow as pa
 import pytest
 
 from operators.base import OperatorContext
-from operators.text.dedup import CCNetDeduplicateFilter, ccnet_normalize
-from operators.text.dedup_core import DUP_ROW_ID
-from operators.text.dedup_ngram import NgramHashDeduplicateFilter, pieces
-from operators.text.dedup_simhash import SimHashDeduplicateFilter, blocks, fingerprints
+from operators.text.dedup.base import DUP_ROW_ID
+from operators.text.dedup.exact import CCNetDeduplicateFilter, ccnet_normalize
+from operators.text.dedup.ngram import NgramHashDeduplicateFilter, pieces
+from operators.text.dedup.simhash import SimHashDeduplicateFilter, blocks, fingerprints
 from tests.dedup_corpus import make_corpus, score
 
 

@@ -10,9 +10,9 @@ import pytest
 from pydantic import ValidationError
 
 from operators.base import REASON_COLUMN, OperatorContext
-from operators.text.dedup_core import DUP_ROW_ID, components
-from operators.text.dedup_minhash import MinHashDeduplicateFilter
-from operators.text.minhash import lsh_params, signatures
+from operators.text.dedup.base import DUP_ROW_ID, components
+from operators.text.dedup.minhash import MinHashDeduplicateFilter
+from operators.text.dedup.minhash_lsh import lsh_params, signatures
 from tests.dedup_corpus import make_corpus, score
 
 

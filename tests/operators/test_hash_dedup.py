@@ -11,7 +11,7 @@ import xxhash
 from pydantic import ValidationError
 
 from operators.base import REASON_COLUMN, OperatorContext
-from operators.text.dedup import HashDeduplicateFilter, digests
+from operators.text.dedup.exact import HashDeduplicateFilter, digests
 
 
 def run(op: HashDeduplicateFilter, table: pa.Table):

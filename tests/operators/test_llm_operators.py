@@ -10,7 +10,6 @@ import pyarrow as pa
 import pytest
 
 from operators.base import OperatorContext
-from operators.llm import LLMFailureRateExceeded
 from operators.prompted.generic import (
     FormatStrPromptedGenerator,
     PromptedEvaluator,
@@ -20,9 +19,10 @@ from operators.prompted.generic import (
 )
 from operators.prompted.templates import TemplateError
 from operators.registry import get_operator
-from operators.synthesis.condor import CondorGenerator
-from operators.synthesis.pretrain import DIMENSIONS, MetaSampleEvaluator, Phi4QAGenerator
-from operators.synthesis.sft import AlpagasusFilter, CondorRefiner, SFTGeneratorSeed
+from operators.services.llm import LLMFailureRateExceeded
+from operators.text_synthesis.condor import CondorGenerator
+from operators.text_synthesis.pretrain import DIMENSIONS, MetaSampleEvaluator, Phi4QAGenerator
+from operators.text_synthesis.sft import AlpagasusFilter, CondorRefiner, SFTGeneratorSeed
 from resources.llm import LLMResource
 
 DOCS = [

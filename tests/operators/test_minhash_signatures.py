@@ -10,10 +10,10 @@ import pyarrow as pa
 import pytest
 
 from operators import parallel
-from operators.text import minhash
-from operators.text.minhash import band_hashes, signatures
-from operators.text.minhash_kernel import EMPTY
-from operators.text.utf8 import codepoints
+from operators.text.dedup import minhash_lsh
+from operators.text.dedup.minhash_lsh import band_hashes, signatures
+from operators.text.kernels.minhash import EMPTY
+from operators.text.scan.utf8 import codepoints
 
 MASK64 = (1 << 64) - 1
 BASE = 0x100000001B3
@@ -93,7 +93,7 @@ def test_signatures_do_not_depend_on_pieces_or_threads(monkeypatch, threads):
     column = pa.chunked_array([pa.array(texts[:120]), pa.array(texts[120:])])
     whole = signatures(column, 128, 5)
     monkeypatch.setenv(parallel.THREADS_ENV, threads)
-    monkeypatch.setattr(minhash, "CHUNK_UNITS", 64)  # dozens of pieces, some of one row
+    monkeypatch.setattr(minhash_lsh, "CHUNK_UNITS", 64)  # dozens of pieces, some of one row
     assert np.array_equal(signatures(column, 128, 5), whole)
     assert np.array_equal(signatures(column.slice(37, 200), 128, 5), whole[37:237])
     assert np.array_equal(signatures(column.cast(pa.large_string()), 128, 5), whole)

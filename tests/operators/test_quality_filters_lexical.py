@@ -14,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from operators.base import OperatorContext
-from operators.text.quality_lexical import LexicalDiversityFilter, lexical_scores
+from operators.text.filters.lexical_diversity import LexicalDiversityFilter, lexical_scores
 from tests.operators.helpers import reasons
 
 STRIP = str.maketrans("", "", string.punctuation)

@@ -8,7 +8,7 @@ import time
 import pyarrow as pa
 
 from operators.base import OperatorContext
-from operators.text.refiners import (
+from operators.text.refiners.characters import (
     LowercaseRefiner,
     RemoveEmojiRefiner,
     RemoveEmoticonsRefiner,

@@ -10,15 +10,9 @@ import pytest
 
 from operators.base import OperatorContext, OperatorKind
 from operators.registry import all_operators, describe
-from operators.text.refiners import (
-    LowercaseRefiner,
-    RemoveEmojiRefiner,
-    RemoveExtraSpacesRefiner,
-    TextRefiner,
-)
-from operators.text.refiners_chars import emoticons
-from operators.text.refiners_common import py_class, regex_replace, replace_each_match
-from operators.text.refiners_lexical import contraction_map
+from operators.text.refiners.base import TextRefiner, py_class, regex_replace, replace_each_match
+from operators.text.refiners.characters import LowercaseRefiner, RemoveEmojiRefiner, RemoveExtraSpacesRefiner, emoticons
+from operators.text.refiners.lexical import contraction_map
 
 REFINERS = [
     "HtmlEntityRefiner",

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from operators.text.refiners import RemoveContractionsRefiner, TextNormalizationRefiner
+from operators.text.refiners.lexical import RemoveContractionsRefiner, TextNormalizationRefiner
 from tests.operators.helpers import refine
 
 CONTRACTIONS = [

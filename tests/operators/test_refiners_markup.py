@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from operators.text.refiners import (
+from operators.text.refiners.base import TextRefiner
+from operators.text.refiners.markup import (
     HtmlEntityRefiner,
     HtmlUrlRemoverRefiner,
     ReferenceRemoverRefiner,
     RemoveImageRefsRefiner,
-    TextRefiner,
 )
 from tests.operators.helpers import refine
 

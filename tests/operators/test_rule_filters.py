@@ -1,4 +1,4 @@
-"""Pattern and character rule filters (operators.text.rule_filters), plus edge cases for all 20 rule filters."""
+"""Pattern and character rule filters (operators.text.filters.patterns), plus edge cases for all 20 rule filters."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ import pyarrow as pa
 import pytest
 
 from operators.base import OperatorContext
-from operators.text import rule_filters_lines as lines
-from operators.text import rule_filters_words as words
-from operators.text.rule_filters import (
+from operators.text.filters import lines, words
+from operators.text.filters.patterns import (
     CharNumberFilter,
     ColonEndFilter,
     ContentNullFilter,

@@ -8,12 +8,12 @@ import pytest
 
 from operators.base import OperatorContext
 from operators.registry import all_operators
-from operators.text import rule_filters_common
-from operators.text.quality_filters import WordNumberFilter
-from operators.text.rule_filters_common import RuleFilter, empty_rows, python_lower
-from operators.text.rule_filters_scan import ByteScan
-from operators.text.rule_filters_words import NoPuncFilter
-from operators.text.scan_cache import shared_scans
+from operators.text.filters import rule_base
+from operators.text.filters.repetition import WordNumberFilter
+from operators.text.filters.rule_base import RuleFilter, empty_rows, python_lower
+from operators.text.filters.words import NoPuncFilter
+from operators.text.scan.byte_scan import ByteScan
+from operators.text.scan.cache import shared_scans
 from tests.conftest import SAMPLES
 
 RULE_FILTERS = sorted((cls for cls in all_operators().values() if issubclass(cls, RuleFilter)),
@@ -33,7 +33,7 @@ def corpus() -> pa.Table:
 
 
 def test_every_rule_filter_answers_together_as_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rule_filters_common, "SLICE_BYTES", 20_000)  # many slices, each shared by all filters
+    monkeypatch.setattr(rule_base, "SLICE_BYTES", 20_000)  # many slices, each shared by all filters
     filters = [cls() for cls in RULE_FILTERS]
     assert len(filters) >= 20
     table, ctx = corpus(), OperatorContext()
@@ -50,7 +50,7 @@ def test_only_rule_filters_on_one_column_join() -> None:
     first = WordNumberFilter()
     assert first.joins(NoPuncFilter())
     assert not first.joins(NoPuncFilter(inputs={"text": "title"}))  # another column: scanned apart
-    from operators.text.dedup import HashDeduplicateFilter
+    from operators.text.dedup.exact import HashDeduplicateFilter
 
     assert not first.joins(HashDeduplicateFilter())
 

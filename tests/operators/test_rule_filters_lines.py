@@ -1,8 +1,8 @@
-"""Line-based rule filters (operators.text.rule_filters_lines)."""
+"""Line-based rule filters (operators.text.filters.lines)."""
 
 from __future__ import annotations
 
-from operators.text.rule_filters_lines import (
+from operators.text.filters.lines import (
     LineEndWithEllipsisFilter,
     LineStartWithBulletpointFilter,
     LineWithJavascriptFilter,

@@ -10,17 +10,17 @@ import pyarrow as pa
 import pytest
 
 from operators.base import OperatorContext
-from operators.text import rule_filters_common
-from operators.text.rule_filters import SentenceNumberFilter
-from operators.text.rule_filters_lines import LineEndWithEllipsisFilter
-from operators.text.rule_filters_scan import ByteScan
-from operators.text.rule_filters_vocab import (
+from operators.text.filters import rule_base
+from operators.text.filters.lines import LineEndWithEllipsisFilter
+from operators.text.filters.patterns import SentenceNumberFilter
+from operators.text.filters.words import CapitalWordsFilter, NoPuncFilter, StopWordFilter, UniqueWordsFilter
+from operators.text.scan.byte_scan import ByteScan
+from operators.text.scan.vocabulary import (
     distinct_share_at_most,
     english_stopwords,
     is_member,
     member_counts,
 )
-from operators.text.rule_filters_words import CapitalWordsFilter, NoPuncFilter, StopWordFilter, UniqueWordsFilter
 
 SAMPLES = [
     "Hello, world! It's 3.5 o'clock.",
@@ -69,7 +69,7 @@ def test_word_counts_match_str_split(texts):
 
 @pytest.mark.parametrize("texts", [SAMPLES, random_texts(300, 5)], ids=["samples", "random"])
 def test_class_runs_count_wordpunct_tokens(texts):
-    from operators.text.scan_kernels import class_runs
+    from operators.text.kernels.scan import class_runs
 
     scan = ByteScan(pa.array(texts))
     runs = class_runs(scan.word.view(np.uint8), scan.space.view(np.uint8), scan.offsets)
@@ -78,7 +78,7 @@ def test_class_runs_count_wordpunct_tokens(texts):
 
 @pytest.mark.parametrize("texts", [SAMPLES, random_texts(300, 6)], ids=["samples", "random"])
 def test_count_per_row_counts_flagged_bytes_or_characters(texts):
-    from operators.text.rule_filters_scan import ALL_BYTES
+    from operators.text.scan.byte_scan import ALL_BYTES
 
     scan = ByteScan(pa.array(texts))
     assert scan.count_per_row(_table(" \t\n")).tolist() == [sum(c in " \t\n" for c in text) for text in texts]
@@ -126,7 +126,7 @@ def test_character_classes_follow_python():
 
 
 def test_space_mask_flags_every_byte_of_exactly_the_whitespace_characters():
-    from operators.text.rule_filters_unicode import PY_SPACES
+    from operators.text.scan.unicode_classes import PY_SPACES
 
     chars = sorted({chr(c) for point in (*range(128), *PY_SPACES) for c in (point - 1, point, point + 1)
                     if 0 < c < 0x110000 and not 0xD800 <= c < 0xE000} | {"😀", "𝐀", "\U0010ffff"})
@@ -227,7 +227,7 @@ def test_verdict_does_not_depend_on_slicing(monkeypatch, op):
     texts = random_texts(400, 4) + ["The end. Of it. All...\nYES NO", None]
     table = pa.table({"text": pa.array(texts)})
     whole = op.verdict(table, OperatorContext())
-    monkeypatch.setattr(rule_filters_common, "SLICE_BYTES", 50)
+    monkeypatch.setattr(rule_base, "SLICE_BYTES", 50)
     sliced = op.verdict(table, OperatorContext())
     assert whole.keep.tolist() == sliced.keep.tolist()
     assert whole.reason.tolist() == sliced.reason.tolist()
@@ -275,7 +275,7 @@ def test_rows_containing_flags_exactly_the_rows_holding_a_needle(needles: tuple[
 @pytest.mark.parametrize("seed", range(5))
 def test_patterns_skipping_rows_without_their_bytes_count_as_on_all_rows(seed: int) -> None:
     from operators.text.columns import count_regex, count_regex_in, matches_regex, matches_regex_in
-    from operators.text.rule_filters_common import WS_NO_NL
+    from operators.text.filters.rule_base import WS_NO_NL
 
     rng = random.Random(seed)
     pieces = ["word", " ", "\n", "...", "…", "#", "&amp;", "&", "＆nbsp", "•", "–", "\t", ".", "..", "x…\n"]

@@ -1,10 +1,10 @@
-"""Word-based rule filters (operators.text.rule_filters_words)."""
+"""Word-based rule filters (operators.text.filters.words)."""
 
 from __future__ import annotations
 
 import pytest
 
-from operators.text.rule_filters_words import (
+from operators.text.filters.words import (
     AlphaWordsFilter,
     CapitalWordsFilter,
     MeanWordLengthFilter,

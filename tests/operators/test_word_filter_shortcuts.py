@@ -11,8 +11,8 @@ import random
 
 import pytest
 
-from operators.text.quality_filters import BlocklistFilter, _single_words
-from operators.text.rule_filters_words import UniqueWordsFilter
+from operators.text.filters.repetition import BlocklistFilter, _single_words
+from operators.text.filters.words import UniqueWordsFilter
 from tests.operators.helpers import outcomes
 
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from operators.text.rule_filters_words import CapitalWordsFilter, NoPuncFilter
+from operators.text.filters.words import CapitalWordsFilter, NoPuncFilter
 from tests.operators.helpers import outcomes
 
 ALPHABET = list("ab AB.,!?;/|\n\t-'") + ["–", "•", "…", "é", "É", "ß", "数", "ǅ", "Σ", "σ", "\u3000", "\xa0", "\u2028",

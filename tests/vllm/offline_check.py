@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from operators.llm import ChatRequest, Sampling
+from operators.services.llm import ChatRequest, Sampling
 from resources.llm import LLMResource
 
 

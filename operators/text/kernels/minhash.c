@@ -1,4 +1,4 @@
-/* MinHash signatures of UTF-8 texts in one pass per text (operators/text/minhash_kernel.py states the definition). */
+/* MinHash signatures of UTF-8 texts in one pass per text (operators/text/kernels/minhash.py states the definition). */
 #include "common.h"
 
 #define EMPTY_BIN 0xFFFFFFFFu

@@ -1,4 +1,4 @@
-/* The byte passes behind ByteScan and the byte-level refiners (operators/text/scan_kernels.py): the whitespace
+/* The byte passes behind ByteScan and the byte-level refiners (operators/text/kernels/scan.py): the whitespace
  * mask, word bounds, collapsing whitespace, per-row counts of segments, token runs and flagged bytes, and
  * multi-needle row search.
  *

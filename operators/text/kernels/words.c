@@ -1,4 +1,4 @@
-/* Word kernels of the rule filters (operators/text/word_kernels.py and vocab_kernel.py state the definitions).
+/* Word kernels of the rule filters (operators/text/kernels/words.py and vocab_kernel.py state the definitions).
  * Words are byte spans [starts[i], ends[i]) of data; the callers allocate every output and scratch table. */
 #include "common.h"
 

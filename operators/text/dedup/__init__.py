@@ -1,0 +1,1 @@
+"""Deduplication filters, global across partitions: exact, MinHash, SimHash, n-gram pieces, semantic."""

@@ -1,0 +1,1 @@
+"""DataFlow's general-text filters, one family per module (patterns, words, lines, repetition, blocklist, diversity)."""
