@@ -35,6 +35,7 @@ def operators(as_json: bool, name: str | None) -> None:
         config = ", ".join(f"{k}={v.get('default', '?')}" for k, v in fields.items())
         click.echo(f"{op['name']:<40} {op['kind']:<9} in={op['inputs']} out={op['outputs']}")
         click.echo(f"    {op['description']}")
+        click.echo(f"    module: {op['module']}")
         if config:
             click.echo(f"    config: {config}")
 

@@ -1,32 +1,21 @@
-"""The operator registry: every operator by name, with kind, columns and config schema."""
+"""The operator registry: every operator by name, with kind, columns and config schema.
+
+Operators register themselves (``@register``) when their module is imported; the registry imports every module
+under the ``operators`` package (``discover``), so an operator module dropped into a domain folder is found with no
+other edit. Modules and packages whose name starts with ``_`` are private and skipped.
+"""
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from typing import Any, TypeVar
 
+import operators
 from operators.base import Operator
 
 _REGISTRY: dict[str, type[Operator]] = {}
-_BUILTIN_MODULES = (
-    "operators.prompted.generic",
-    "operators.text_synthesis.condor",
-    "operators.text_synthesis.pretrain",
-    "operators.text_synthesis.sft",
-    "operators.text.dedup.exact",
-    "operators.text.dedup.minhash",
-    "operators.text.dedup.ngram",
-    "operators.text.dedup.semantic",
-    "operators.text.dedup.simhash",
-    "operators.text.filters.repetition",
-    "operators.text.filters.lexical_diversity",
-    "operators.text.refiners.characters",
-    "operators.text.refiners.lexical",
-    "operators.text.refiners.markup",
-    "operators.text.filters.patterns",
-    "operators.text.filters.lines",
-    "operators.text.filters.words",
-)
+_DISCOVERED: set[str] = set()
 OperatorT = TypeVar("OperatorT", bound=type[Operator])
 
 
@@ -39,25 +28,39 @@ def register(cls: OperatorT) -> OperatorT:
     return cls
 
 
-def _load_builtins() -> None:
-    for module in _BUILTIN_MODULES:
-        importlib.import_module(module)
+def operator_modules() -> list[str]:
+    """Every public module under the ``operators`` package (on its current ``__path__``), by name."""
+    found = pkgutil.walk_packages(operators.__path__, prefix="operators.", onerror=_raise)
+    return sorted(info.name for info in found if not any(part.startswith("_") for part in info.name.split(".")))
+
+
+def _raise(name: str) -> None:
+    raise ImportError(f"cannot import operator package {name}")
+
+
+def discover() -> None:
+    """Import every operator module not imported yet, so each registers its operators."""
+    for module in operator_modules():
+        if module not in _DISCOVERED:
+            importlib.import_module(module)
+            _DISCOVERED.add(module)
 
 
 def all_operators() -> dict[str, type[Operator]]:
     """Every registered operator, sorted by name."""
-    _load_builtins()
+    if not _DISCOVERED:
+        discover()
     return dict(sorted(_REGISTRY.items()))
 
 
 def get_operator(name: str) -> type[Operator]:
     """The operator class registered as ``name``; KeyError lists close names."""
-    operators = all_operators()
-    if name not in operators:
-        close = [known for known in operators if name.lower()[:6] in known.lower()]
+    registered = all_operators()
+    if name not in registered:
+        close = [known for known in registered if name.lower()[:6] in known.lower()]
         hint = f" (did you mean {', '.join(close[:3])}?)" if close else ""
         raise KeyError(f"unknown operator {name!r}{hint}")
-    return operators[name]
+    return registered[name]
 
 
 def describe(cls: type[Operator]) -> dict[str, Any]:
@@ -65,6 +68,7 @@ def describe(cls: type[Operator]) -> dict[str, Any]:
     return {
         "name": cls.name,
         "kind": str(cls.kind),
+        "module": cls.__module__,
         "description": cls.description or (cls.__doc__ or "").strip().splitlines()[0],
         "inputs": list(cls.inputs),
         "outputs": list(cls.outputs),

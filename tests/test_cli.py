@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from dataflow_assets.catalog import BUILTIN_SPECS_DIR
 from dataflow_assets.cli import main
 from operators.base import OperatorKind
+from operators.registry import get_operator
 from tests.conftest import SAMPLES
 
 
@@ -21,6 +22,7 @@ def test_operators_json_lists_the_registry() -> None:
     for op in listed.values():
         assert op["kind"] in {k.value for k in OperatorKind}
         assert op["description"] and op["config_schema"]["type"] == "object"
+        assert op["module"] == get_operator(op["name"]).__module__
     assert "min_words" in listed["WordNumberFilter"]["config_schema"]["properties"]
 
 
@@ -28,6 +30,7 @@ def test_operators_text_and_unknown() -> None:
     runner = CliRunner()
     one = runner.invoke(main, ["operators", "WordNumberFilter"])
     assert one.exit_code == 0 and "WordNumberFilter" in one.output and "config: min_words=" in one.output
+    assert f"module: {get_operator('WordNumberFilter').__module__}" in one.output
     assert runner.invoke(main, ["operators", "NoSuchOperator"]).exit_code != 0
 
 
