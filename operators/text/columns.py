@@ -28,7 +28,7 @@ def to_numpy(values: TextColumn) -> np.ndarray:
 
 
 def char_lengths(text: TextColumn) -> np.ndarray:
-    """Characters per row (code points); null counts as 0. Read-only: filters may share it (``scan_cache``)."""
+    """Characters per row (code points); null counts as 0. Read-only: filters may share it (``scan.cache``)."""
     return memo("char_lengths", text, _char_lengths)
 
 

@@ -13,7 +13,9 @@ from pydantic import ValidationError
 
 from operators.base import OperatorContext
 from operators.registry import get_operator
-from operators.text.filters.repetition import BlocklistFilter, NgramFilter, WordNumberFilter, load_blocklist
+from operators.text.filters.blocklist import BlocklistFilter, load_blocklist
+from operators.text.filters.repetition import NgramFilter
+from operators.text.filters.words import WordNumberFilter
 from tests.operators.helpers import reasons
 
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f\U00030000-\U000323af]")

@@ -9,9 +9,8 @@ import pytest
 from operators.base import OperatorContext
 from operators.registry import all_operators
 from operators.text.filters import rule_base
-from operators.text.filters.repetition import WordNumberFilter
 from operators.text.filters.rule_base import RuleFilter, empty_rows, python_lower
-from operators.text.filters.words import NoPuncFilter
+from operators.text.filters.words import NoPuncFilter, WordNumberFilter
 from operators.text.scan.byte_scan import ByteScan
 from operators.text.scan.cache import shared_scans
 from tests.conftest import SAMPLES

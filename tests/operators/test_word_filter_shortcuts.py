@@ -11,7 +11,7 @@ import random
 
 import pytest
 
-from operators.text.filters.repetition import BlocklistFilter, _single_words
+from operators.text.filters.blocklist import BlocklistFilter, _single_words
 from operators.text.filters.words import UniqueWordsFilter
 from tests.operators.helpers import outcomes
 

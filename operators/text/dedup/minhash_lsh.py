@@ -5,7 +5,7 @@ shingle gets one 64-bit hash (a polynomial over its units, then a splitmix64 fin
 one-permutation MinHash: the hash picks one of ``num_perm`` bins and the bin keeps the smallest value, with
 rotation densification for empty bins (Shrivastava & Li, 2014). This costs one pass over the shingles instead
 of ``num_perm`` passes, and estimates Jaccard similarity like classic MinHash. The hashes are fixed constants, so
-signatures are stable across runs and partitions. The signatures are computed by a C kernel (``minhash_kernel``,
+signatures are stable across runs and partitions. The signatures are computed by a C kernel (``kernels.minhash``,
 through ctypes) on pieces of about ``CHUNK_UNITS`` bytes on the shared thread pool (the call releases the GIL),
 so memory stays bounded for any batch and both cores work; the answer does not depend on the cut. The
 numpy n-gram hashes below (``_ngrams``) serve SimHash's features.
@@ -89,7 +89,7 @@ def _ngrams(units: np.ndarray, lengths: np.ndarray, n: int) -> tuple[np.ndarray,
 
 
 def _fill(block: np.ndarray, texts: pa.Array, ngram: int, words: bool) -> None:
-    """Signatures of ``texts`` into ``block``, their rows of the output (C: ``minhash_kernel``).
+    """Signatures of ``texts`` into ``block``, their rows of the output (C: ``kernels.minhash``).
 
     The kernel module is imported here, with the first signatures, not with every import of the operators
     (the code server, the CLI)."""

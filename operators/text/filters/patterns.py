@@ -2,7 +2,7 @@
 
 Same names, parameters, defaults and keep/drop rules as ``dataflow.operators.general_text`` (its
 ``rule_based_filter.py``). As there, a null or empty text is always dropped (reason ``empty_text``).
-Word-based filters live in ``rule_filters_words``, line-based ones in ``rule_filters_lines``.
+Word-based filters live in ``filters.words``, line-based ones in ``filters.lines``.
 """
 
 from __future__ import annotations

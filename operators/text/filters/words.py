@@ -1,4 +1,5 @@
-"""DataFlow's word-based rule filters, computed from byte spans of whole columns (see ``ByteScan``).
+"""DataFlow's word-based rule filters (word count, symbols, alphabetic words, word length, stop words, capitals,
+unique words, unpunctuated runs), computed from byte spans of whole columns (see ``ByteScan``).
 
 Words are ``str.split()`` words (Python whitespace). ``use_tokenizer=True`` selects the built-in
 offline tokenizer (``\\w+|'\\w+|[^\\w\\s]``) in place of NLTK's ``word_tokenize``.
@@ -30,6 +31,29 @@ _TOKENIZER = (
     "Split words with the built-in tokenizer (punctuation as separate tokens, NLTK word_tokenize "
     "stand-in, works offline) instead of on whitespace."
 )
+
+
+class WordNumberConfig(OperatorConfig):
+    min_words: int = Field(20, description="Fewest whitespace-separated words a kept text may have.")
+    max_words: int = Field(100000, description="Keep a text while its word count is below this (exclusive).")
+
+
+@register
+class WordNumberFilter(RuleFilter):
+    """Keep texts whose ``str.split()`` word count is in [min_words, max_words), as DataFlow does."""
+
+    name: ClassVar[str] = "WordNumberFilter"
+    description = "Keeps texts whose whitespace-separated word count is within [min_words, max_words)."
+    Config = WordNumberConfig
+    slice_bytes: ClassVar[int] = SCAN_SLICE_BYTES
+
+    def checks(self, text: pa.ChunkedArray) -> Checks:
+        scan = ByteScan.of(text)
+        words = scan.word_counts
+        return [
+            (words < self.config.min_words, "word_count_below_min"),
+            (words >= self.config.max_words, "word_count_above_max"),
+        ]
 
 
 class _WordFilter(RuleFilter):

@@ -6,7 +6,7 @@ length; the high key carries the length in its low 5 bits, so distinct words hav
 multipliers, chosen so that no two short vocabulary words share a slot (a perfect hash, found by trying seeds
 on a table of at least 32 slots a word), hash the keys, and the span is compared with the one word its slot
 names: no probing, no per-byte hash chain, no branch that a text's words could mispredict. Longer spans go to
-the FNV table of the long words (FNV-1a, ``word_kernels.fnv_of``; linear probing), and only when the vocabulary
+the FNV table of the long words (FNV-1a, ``kernels.words.fnv_of``; linear probing), and only when the vocabulary
 has words that long.
 """
 
@@ -58,7 +58,7 @@ def short_table(encoded: list[bytes]) -> tuple[np.ndarray, ...]:
 def _tables(low: np.ndarray, high: np.ndarray, short_slots: np.ndarray, seed_shift: np.ndarray, longest: np.uint64,
             words: np.ndarray, offsets: np.ndarray, slots: np.ndarray, hashes: np.ndarray
             ) -> tuple[list[np.ndarray], list[int]]:
-    """A vocabulary's tables (``rule_filters_vocab.vocabulary_table``) as C-contiguous arrays of the kernel's dtypes
+    """A vocabulary's tables (``scan.vocabulary.vocabulary_table``) as C-contiguous arrays of the kernel's dtypes
     (kept alive by the caller for the call) and the kernel arguments that describe them."""
     if short_slots.dtype not in (np.uint16, np.uint32):
         short_slots = short_slots.astype(np.uint32)

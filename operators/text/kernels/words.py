@@ -1,7 +1,7 @@
 """Compiled passes for the rule filters (C in ``kernels/words.c``, called through ctypes, no GIL held): distinct
 words per row, all-uppercase words, the longest unpunctuated stretch per row, distinct n-grams of tokens per row;
 and the FNV-1a word hash (``fnv_of``) and table size (``table_width``) of the vocabulary lookup by hash (long
-words; the lookup itself, and short words: ``vocab_kernel``, in the same C file).
+words; the lookup itself, and short words: ``kernels.vocabulary``, in the same C file).
 
 Words are byte spans (``ByteScan.words``: sorted, each row's words in turn, ``counts`` per row); masks are
 ``ByteScan``'s per-byte masks. Each wrapper allocates the outputs and the scratch tables with numpy and passes

@@ -4,9 +4,9 @@ Counting many small regex matches per row costs ~100 ns a match in RE2, too slow
 statistics. ``ByteScan`` instead works on the UTF-8 data buffer of a whole string column with numpy:
 per-byte masks (whitespace, word character, upper/lower case), word and token boundaries, and
 per-row counts from sorted positions; word bounds and per-row segment counts come from compiled passes
-(``scan_kernels``). Characters are classified with Python's own ``str``
+(``kernels.scan``). Characters are classified with Python's own ``str``
 predicates (``isspace``, ``isalnum``, ``isupper``, ``islower``), the ones DataFlow's code uses
-(see ``rule_filters_unicode``).
+(see ``scan.unicode_classes``).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ ALL_BYTES = np.ones(256, dtype=np.uint8)  # a ``count_per_row`` table that flags
 
 @lru_cache(maxsize=64)
 def _needle_table(needles: tuple[bytes, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``needles`` (non-empty, sorted by first byte) for ``scan_kernels.rows_with``: their bytes, their bounds, and
+    """``needles`` (non-empty, sorted by first byte) for ``kernels.scan.rows_with``: their bytes, their bounds, and
     per first byte the range of needles starting with it."""
     ordered = sorted({needle for needle in needles if needle})
     joined = np.frombuffer(b"".join(ordered), dtype=np.uint8) if ordered else np.zeros(0, dtype=np.uint8)
@@ -121,7 +121,7 @@ class ByteScan:
 
     @cached_property
     def space(self) -> np.ndarray:
-        """Bytes of whitespace characters (``str.isspace``): one compiled pass (``scan_kernels.space_mask``)."""
+        """Bytes of whitespace characters (``str.isspace``): one compiled pass (``kernels.scan.space_mask``)."""
         from operators.text.kernels.scan import ASCII_SPACE, BMP_SPACE, space_mask
 
         return space_mask(self.data, ASCII_SPACE, BMP_SPACE).view(np.bool_)

@@ -1,6 +1,6 @@
 """Word identity for the rule filters: vocabulary lookup (stop words, blocklists), distinct words per row.
 
-Words are byte spans from ``ByteScan``; both questions are answered by compiled kernels (``word_kernels``, imported
+Words are byte spans from ``ByteScan``; both questions are answered by compiled kernels (``kernels.words``, imported
 with the first call) that compare bytes exactly.
 """
 
@@ -23,7 +23,7 @@ def english_stopwords() -> frozenset[str]:
 
 @lru_cache(maxsize=8)
 def vocabulary_table(vocabulary: frozenset[str]) -> tuple[np.ndarray | np.uint64, ...]:
-    """The lookup tables of ``vocab_kernel``: the short words' keys and lengths, the longest word's bytes, and for
+    """The lookup tables of ``kernels.vocabulary``: the short words' keys and lengths, the longest word's bytes, and for
     longer words their UTF-8 bytes, offsets and an open-addressing table of their FNV hashes."""
     from operators.text.kernels.vocabulary import short_table
     from operators.text.kernels.words import fnv_of, table_width
@@ -45,7 +45,7 @@ def vocabulary_table(vocabulary: frozenset[str]) -> tuple[np.ndarray | np.uint64
 
 
 def is_member(scan: ByteScan, starts: np.ndarray, ends: np.ndarray, vocabulary: frozenset[str]) -> np.ndarray:
-    """Whether each span's text is one of ``vocabulary`` (exact bytes; a compiled lookup, ``vocab_kernel``)."""
+    """Whether each span's text is one of ``vocabulary`` (exact bytes; a compiled lookup, ``kernels.vocabulary``)."""
     from operators.text.kernels.vocabulary import vocabulary_flags
 
     return vocabulary_flags(scan.data, starts, ends, *vocabulary_table(vocabulary))
@@ -65,7 +65,7 @@ def distinct_share_at_most(
     scan: ByteScan, starts: np.ndarray, ends: np.ndarray, counts: np.ndarray, threshold: float
 ) -> np.ndarray:
     """Per row, whether distinct words / words (``counts`` per row) is at most ``threshold``: a compiled pass
-    (``word_kernels``, imported with the first call) that stops a row once its distinct words exceed the share."""
+    (``kernels.words``, imported with the first call) that stops a row once its distinct words exceed the share."""
     from operators.text.kernels.words import distinct_share_at_most as kernel
 
     return kernel(scan.data, starts, ends, counts, float(threshold))
