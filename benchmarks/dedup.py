@@ -97,9 +97,9 @@ def global_run(table: pa.Table, operator: object, parts: int = 4, embed: object 
     from dagster_duckdb import DuckDBResource
 
     from operators.base import OperatorContext
-    from resources.step_index import StepIndex
-    from resources.step_writes import write_step_output
-    from resources.warehouse import connect
+    from resources.warehouse.connection import connect
+    from resources.warehouse.step_index import StepIndex
+    from resources.warehouse.step_writes import write_step_output
 
     names = [f"part{i}" for i in range(parts)]
     size = -(-table.num_rows // parts)

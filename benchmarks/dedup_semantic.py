@@ -52,7 +52,7 @@ def vectors_of(texts: list[str], docs: int) -> tuple[np.ndarray, dict]:
     if cache.exists():
         saved = np.load(cache)
         return saved["vectors"], json.loads(str(saved["timing"]))
-    from resources.embedding import local_encoder
+    from resources.embedding.resource import local_encoder
 
     encoder = local_encoder()
     tokens = sum(len(e.ids) for e in encoder.tokenizer.encode_batch(texts))
@@ -88,7 +88,7 @@ def measure(docs: int) -> dict:
     from benchmarks.dedup import corpus_path, global_run
     from operators.base import OperatorContext
     from operators.text.dedup.semantic import SemDeduplicateFilter
-    from resources.embedding import EmbeddingSession
+    from resources.embedding.resource import EmbeddingSession
 
     options = pj.ParseOptions(explicit_schema=pa.schema([("text", pa.string())]), unexpected_field_behavior="ignore")
     table = pj.read_json(corpus_path(docs), parse_options=options)

@@ -1,9 +1,9 @@
 """`make bench-large`: one 1M-document partition through text_pretrain_filter, with peak memory per asset.
 
 The partition is far above ``DATAFLOW_CHUNK_BYTES`` and ``DATAFLOW_SPILL_ABOVE``, so it is ingested in blocks and
-every step runs chunk by chunk over spilled files (``resources/row_chunks.py``). The run happens in its own process
-(``benchmarks.measure dagster``); after each asset is materialized it records its resident and peak memory. Results
-go to benchmarks/RESULTS.md between the BENCH large-partition markers.
+every step runs chunk by chunk over spilled files (``resources/warehouse/row_chunks.py``). The run happens in its own
+process (``benchmarks.measure dagster``); after each asset is materialized it records its resident and peak memory.
+Results go to benchmarks/RESULTS.md between the BENCH large-partition markers.
 """
 
 from __future__ import annotations

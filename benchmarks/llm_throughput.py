@@ -18,7 +18,7 @@ import time
 from benchmarks.results_file import write_section
 from operators.services.llm import ChatRequest, Sampling
 from resources.llm import LLMResource
-from resources.llm_local import LocalLlamaServer, served_models
+from resources.llm.local_server import LocalLlamaServer, served_models
 
 BEGIN, END = "<!-- BENCH llm_throughput BEGIN -->", "<!-- BENCH llm_throughput END -->"
 PROMPT = "Explain in a few sentences why the sky looks blue during the day and red at sunset. Request {i}."

@@ -35,9 +35,9 @@ from dataflow_assets.raw_stream import read_raw_chunks
 from dataflow_assets.spec import CheckSpec, PipelineSpec
 from operators.base import Operator, OperatorKind
 from resources.files import FileStoreResource
-from resources.step_store import StepInput
-from resources.step_writes import write_step_output
-from resources.warehouse_writer import WarehouseWriter
+from resources.warehouse.step_store import StepInput
+from resources.warehouse.step_writes import write_step_output
+from resources.warehouse.writer import WarehouseWriter
 
 if TYPE_CHECKING:
     from dataflow_assets.step_node import JoinedStep, StepNode

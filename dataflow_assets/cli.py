@@ -92,8 +92,8 @@ def run(spec: Path, input_file: Path, out: Path, warehouse: Path | None) -> None
 def show(pipeline: str, step: str, partition: str | None, dropped: bool, limit: int, warehouse: Path | None,
          as_json: bool) -> None:
     """Print stored rows of PIPELINE's STEP (``raw``, a step name) from the DuckDB warehouse."""
-    from dataflow_assets.project import DEFAULT_WAREHOUSE
     from dataflow_assets.show import ShowError, format_rows, read_step_rows
+    from resources.warehouse import DEFAULT_WAREHOUSE
 
     database = warehouse or Path(os.environ.get("DATAFLOW_WAREHOUSE", DEFAULT_WAREHOUSE))
     if not database.is_file():

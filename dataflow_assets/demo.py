@@ -10,11 +10,11 @@ from dataflow_assets.catalog import load_all_specs
 from dataflow_assets.definitions import defs
 from dataflow_assets.export import export_path
 from dataflow_assets.factory import partitions_name
-from dataflow_assets.project import warehouse_from_env
 from dataflow_assets.runner import QUIET_RUN_CONFIG, failure_messages, summary_table
 from resources.files import file_store_from_env
-from resources.step_store import step_stats
-from resources.warehouse import connect
+from resources.warehouse import warehouse_from_env
+from resources.warehouse.connection import connect
+from resources.warehouse.step_store import step_stats
 
 
 def main(pipeline: str, partition: str) -> int:

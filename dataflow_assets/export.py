@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from dataflow_assets.spec import PipelineSpec
 from operators.parallel import parallel_map
-from resources.row_chunks import RowChunks, batch_reader, unified_schema
+from resources.warehouse.row_chunks import RowChunks, batch_reader, unified_schema
 
 
 def _atomic_write(path: Path, write: Any) -> None:

@@ -14,8 +14,8 @@ from dataflow_assets.histograms import length_columns, step_histograms
 from dataflow_assets.metadata import markdown_preview
 from dataflow_assets.profile import OutputProfile, ProfileBuilder
 from dataflow_assets.spec import PipelineSpec
-from resources.row_chunks import RowChunks
-from resources.step_store import StepInput, read_step_input, step_stats
+from resources.warehouse.row_chunks import RowChunks
+from resources.warehouse.step_store import StepInput, read_step_input, step_stats
 
 
 def export_profile(spec: PipelineSpec, rows: RowChunks) -> OutputProfile:

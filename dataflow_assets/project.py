@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from dagster import Definitions, in_process_executor
 from dagster_duckdb import DuckDBResource
 
@@ -12,13 +10,7 @@ from dataflow_assets.spec import PipelineSpec
 from resources.embedding import EmbeddingResource, embed_from_env
 from resources.files import FileStoreResource, file_store_from_env
 from resources.llm import LLMResource, llm_from_env
-
-DEFAULT_WAREHOUSE = "data/warehouse/dataflow.duckdb"
-
-
-def warehouse_from_env() -> DuckDBResource:
-    """The DuckDB warehouse at ``DATAFLOW_WAREHOUSE`` (default data/warehouse/dataflow.duckdb)."""
-    return DuckDBResource(database=os.environ.get("DATAFLOW_WAREHOUSE", DEFAULT_WAREHOUSE))
+from resources.warehouse import warehouse_from_env
 
 
 def build_definitions(

@@ -2,7 +2,7 @@
 
 JSONL is read in blocks of whole lines (row ids stay the file's line numbers; an error names the file's line);
 Parquet by row batches; CSV (quoted fields may span lines) is read whole. Chunks of a file above
-``DATAFLOW_SPILL_ABOVE`` are spilled to disk (``resources/row_chunks.py``), so it never sits whole in memory;
+``DATAFLOW_SPILL_ABOVE`` are spilled to disk (``resources/warehouse/row_chunks.py``), so it never sits whole in memory;
 all are written to DuckDB in one transaction by the raw asset, so a bad line in the last block still stores
 nothing for the partition.
 """
@@ -32,7 +32,7 @@ from dataflow_assets.raw_reader import (
 )
 from dataflow_assets.spec import RawSpec
 from operators.parallel import parallel_map
-from resources.row_chunks import RowChunks, chunk_bytes, chunk_rows, spill_above
+from resources.warehouse.row_chunks import RowChunks, chunk_bytes, chunk_rows, spill_above
 
 
 @dataclass

@@ -21,8 +21,8 @@ from dataflow_assets.factory import partitions_name
 from dataflow_assets.project import build_definitions
 from dataflow_assets.spec_loader import load_spec
 from resources.files import FileStoreResource
-from resources.step_store import step_stats
-from resources.warehouse import connect
+from resources.warehouse.connection import connect
+from resources.warehouse.step_store import step_stats
 
 
 class PipelineRunError(RuntimeError):

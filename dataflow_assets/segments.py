@@ -35,8 +35,8 @@ from dataflow_assets.partitions import partitions_name
 from dataflow_assets.services import resource_keys
 from dataflow_assets.spec import PipelineSpec
 from dataflow_assets.step_node import StepNode
-from resources.step_store import StepInput
-from resources.warehouse_writer import WarehouseWriter
+from resources.warehouse.step_store import StepInput
+from resources.warehouse.writer import WarehouseWriter
 
 
 def pipeline_nodes(spec: PipelineSpec) -> list[AssetNode]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from resources.warehouse import quote, table_exists, table_name
+from resources.warehouse.connection import quote, table_exists, table_name
 
 CELL_CHARS = 60
 

@@ -25,10 +25,10 @@ from dataflow_assets.spec import PipelineSpec, StepSpec
 from dataflow_assets.step_run import StepOutput, filter_chain, run_operator, verdict_only
 from operators.base import Operator, OperatorContext
 from operators.registry import get_operator
-from resources.row_chunks import RowChunks
-from resources.step_index import StepIndex, index_consistency
-from resources.step_store import StepInput, handed_off, read_step_input
-from resources.step_writes import StepWrite, write_step_outputs
+from resources.warehouse.row_chunks import RowChunks
+from resources.warehouse.step_index import StepIndex, index_consistency
+from resources.warehouse.step_store import StepInput, handed_off, read_step_input
+from resources.warehouse.step_writes import StepWrite, write_step_outputs
 
 
 @dataclass

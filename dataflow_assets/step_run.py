@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from dataflow_assets.profile import OutputProfile, ProfileBuilder, blank_rows
 from operators.base import Filter, Operator, OperatorContext, OperatorResult, dropped_rows
-from resources.row_chunks import Chunk, RowChunks, SpillFile, select_rows
+from resources.warehouse.row_chunks import Chunk, RowChunks, SpillFile, select_rows
 
 COMPACT_BELOW = float(os.environ.get("DATAFLOW_COMPACT_BELOW", "0.9"))  # selection density that triggers a copy
 

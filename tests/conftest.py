@@ -18,7 +18,7 @@ from dataflow_assets.spec import PipelineSpec
 from resources.embedding import EmbeddingResource
 from resources.files import FileStoreResource
 from resources.llm import LLMResource
-from resources.llm_local import LocalLlamaServer
+from resources.llm.local_server import LocalLlamaServer
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "data" / "samples"

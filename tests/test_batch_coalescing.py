@@ -7,9 +7,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from resources.row_chunks import COALESCE_BYTES, COALESCE_ROWS, RowChunks, batch_reader, coalesced
-from resources.step_writes import write_step_output
-from resources.warehouse import read_partition
+from resources.warehouse.connection import read_partition
+from resources.warehouse.row_chunks import COALESCE_BYTES, COALESCE_ROWS, RowChunks, batch_reader, coalesced
+from resources.warehouse.step_writes import write_step_output
 
 
 def many_small_batches(rows: int, per_batch: int) -> pa.Table:

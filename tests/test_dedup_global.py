@@ -14,7 +14,7 @@ from dataflow_assets.runner import failure_messages
 from dataflow_assets.spec import PipelineSpec
 from operators.base import OperatorContext
 from operators.registry import get_operator
-from resources.step_index import stale_partitions
+from resources.warehouse.step_index import stale_partitions
 from tests.conftest import Project
 from tests.dedup_corpus import make_corpus, score
 

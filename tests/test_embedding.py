@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from resources.embedding import EmbeddingResource, embed_from_env, local_encoder
-from resources.embedding_http import EmbeddingRequestError
+from resources.embedding import EmbeddingResource, embed_from_env
+from resources.embedding.http_client import EmbeddingRequestError
+from resources.embedding.resource import local_encoder
 
 REFERENCE = Path(__file__).parent / "data" / "minilm_reference.json"
 

@@ -13,7 +13,7 @@ from dataflow_assets.raw_reader import read_raw
 from dataflow_assets.spec_loader import load_spec
 from operators.base import OperatorContext
 from operators.registry import get_operator
-from resources.row_chunks import Chunk, RowChunks
+from resources.warehouse.row_chunks import Chunk, RowChunks
 from tests.conftest import SAMPLES
 
 SPEC = load_spec(BUILTIN_SPECS_DIR / "text_pretrain_filter.yaml")

@@ -15,8 +15,8 @@ import duckdb
 from dataflow_assets.runner import failure_messages
 from dataflow_assets.spec_loader import parse_spec
 from resources.llm import LLMResource
-from resources.llm_cache import ResponseCache
-from resources.llm_local import LocalLlamaServer
+from resources.llm.cache import ResponseCache
+from resources.llm.local_server import LocalLlamaServer
 from tests.conftest import SAMPLES, Project, free_port
 
 SFT = parse_spec("""

@@ -10,8 +10,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from resources import row_chunks
-from resources.row_chunks import SpillFile
+from resources.warehouse import row_chunks
+from resources.warehouse.row_chunks import SpillFile
 
 
 def _drain() -> None:

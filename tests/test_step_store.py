@@ -9,9 +9,9 @@ import pyarrow as pa
 import pytest
 
 from dataflow_assets.step_run import changed_rows
-from resources.step_store import StaleInputError, handed_off, read_step_input, step_stats
-from resources.step_writes import write_step_output
-from resources.warehouse import read_partition
+from resources.warehouse.connection import read_partition
+from resources.warehouse.step_store import StaleInputError, handed_off, read_step_input, step_stats
+from resources.warehouse.step_writes import write_step_output
 
 
 def rows(texts: list[str], start: int = 1, **extra: list) -> pa.Table:

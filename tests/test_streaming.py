@@ -26,8 +26,8 @@ from dataflow_assets.spec_loader import load_spec
 from operators.base import OperatorContext
 from operators.text.dedup.exact import HashDeduplicateFilter
 from operators.text.dedup.minhash import MinHashDeduplicateFilter
-from resources import step_store
-from resources.row_chunks import RowChunks, spill_root
+from resources.warehouse import step_store
+from resources.warehouse.row_chunks import RowChunks, spill_root
 from tests.conftest import SAMPLES, Project
 from tests.dedup_corpus import make_corpus
 

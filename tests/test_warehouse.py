@@ -10,10 +10,10 @@ import pyarrow.json  # noqa: F401  (pa.json)
 import pytest
 from dagster_duckdb import DuckDBResource
 
-from resources.row_chunks import RowChunks
-from resources.step_store import step_stats
-from resources.step_writes import write_step_output
-from resources.warehouse import LONG_TEXT_BYTES, connect, read_partition
+from resources.warehouse.connection import LONG_TEXT_BYTES, connect, read_partition
+from resources.warehouse.row_chunks import RowChunks
+from resources.warehouse.step_store import step_stats
+from resources.warehouse.step_writes import write_step_output
 from tests.conftest import SAMPLES
 
 

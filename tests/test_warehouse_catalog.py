@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from resources.step_writes import write_step_output
-from resources.warehouse import read_partition
-from resources.warehouse_catalog import SchemaCatalog
+from resources.warehouse.catalog import SchemaCatalog
+from resources.warehouse.connection import read_partition
+from resources.warehouse.step_writes import write_step_output
 
 
 class RecordingConnection:

@@ -13,8 +13,8 @@ import pyarrow as pa
 import pytest
 from dagster_duckdb import DuckDBResource
 
-from resources.warehouse import connect, registered
-from resources.warehouse_writer import EarlierWriteFailedError, WarehouseWriter
+from resources.warehouse.connection import connect, registered
+from resources.warehouse.writer import EarlierWriteFailedError, WarehouseWriter
 
 
 def rows(path: Path, sql: str) -> list[tuple]:
@@ -109,7 +109,7 @@ def test_an_idle_writer_checkpoints_a_large_log_at_once(tmp_path: Path, monkeypa
                                                         idle_bytes: int) -> None:
     """A write of few long strings is logged; when no job waits and the log holds ``IDLE_CHECKPOINT_BYTES``, the
     writer checkpoints right after it, connection still open (0: it waits for a later commit or the close)."""
-    import resources.warehouse_writer as module
+    import resources.warehouse.writer as module
 
     monkeypatch.setattr(module, "IDLE_CHECKPOINT_BYTES", idle_bytes)
     path = tmp_path / "w.duckdb"

@@ -1,7 +1,7 @@
 """What an operator sees of the LLM layer: requests, replies and the ``LLMService`` protocol (``ctx.llm``).
 
 Operators build one ``ChatRequest`` per row (or per sample) and hand the whole batch to ``ctx.llm.chat``; the
-service (``resources/llm.py``) does concurrency, retries, caching, structured output and accounting. A reply that
+service (``resources/llm/``) does concurrency, retries, caching, structured output and accounting. A reply that
 ultimately fails carries ``error`` instead of raising, so one bad row never sinks a batch.
 """
 
@@ -76,7 +76,7 @@ class LLMReply:
 
 @runtime_checkable
 class LLMService(Protocol):
-    """The LLM as operators use it; ``resources.llm.LLMSession`` implements it."""
+    """The LLM as operators use it; ``resources.llm.session.LLMSession`` implements it."""
 
     model: str
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
-from resources.llm_cache import CachedResponse, ResponseCache, cache_key
+from resources.llm.cache import CachedResponse, ResponseCache, cache_key
 
 
 def _writer(path: str, worker: int, count: int) -> None:

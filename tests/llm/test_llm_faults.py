@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from benchmarks.stub_openai import Fault, StubServer
 from operators.services.llm import ChatRequest, Sampling
 from resources.llm import LLMResource
-from resources.llm_http import RetryPolicy, parse_retry_after
+from resources.llm.http_client import RetryPolicy, parse_retry_after
 from tests.conftest import free_port
 
 

@@ -6,8 +6,8 @@ from pydantic import BaseModel, Field
 
 from operators.services.llm import ChatRequest, LLMService, Sampling
 from resources.llm import LLMResource
-from resources.llm_local import MODEL_ALIAS, LocalLlamaServer, default_model_path, served_models
-from resources.llm_tokens import approx_token_count
+from resources.llm.local_server import MODEL_ALIAS, LocalLlamaServer, default_model_path, served_models
+from resources.llm.tokens import approx_token_count
 
 
 class Capital(BaseModel):

@@ -17,7 +17,7 @@ from pathlib import Path
 from dagster import DagsterInstance, ExecuteInProcessResult
 from dagster_duckdb import DuckDBResource
 
-import resources.step_writes as step_writes
+import resources.warehouse.step_writes as step_writes
 from dataflow_assets.factory import partitions_name
 from dataflow_assets.project import build_definitions
 from dataflow_assets.runner import failure_messages

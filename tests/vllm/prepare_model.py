@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from resources.llm_local import default_model_path
+from resources.llm.local_server import default_model_path
 
 
 def prepare(out_dir: Path) -> Path:

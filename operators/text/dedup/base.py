@@ -17,7 +17,7 @@ Semantics (the same for every method):
   it is itself re-materialized. If the earlier partition's contents changed, the later partition's dropped
   rows may point at rows no longer in the index. Each write records a digest of its index
   (``index_digest``) and of the earlier partitions' indexes it was compared with (``earlier_index_digest``);
-  ``resources.step_index.stale_partitions`` lists the partitions whose earlier indexes changed since (re-run
+  ``resources.warehouse.step_index.stale_partitions`` lists the partitions whose earlier indexes changed since (re-run
   them in ingest order). A partition materialized before an earlier one could not be compared with it: the
   metric ``earlier_partitions_missing`` counts such partitions and the ``index_consistency`` check fails.
 """
@@ -40,7 +40,7 @@ DUP_PARTITION, DUP_ROW_ID = "duplicate_of_partition", "duplicate_of_row_id"
 
 
 class DedupIndex(Protocol):
-    """What a dedup filter needs from ``ctx.state`` (implemented by ``resources.step_index.StepIndex``)."""
+    """What a dedup filter needs from ``ctx.state`` (implemented by ``resources.warehouse.step_index.StepIndex``)."""
 
     missing_earlier: list[str] | None
     earlier_digest: int | None

@@ -20,9 +20,9 @@ import numpy as np
 from dagster import ConfigurableResource, EnvVar
 from pydantic import Field, PrivateAttr
 
-from resources.embedding_http import EmbeddingClient
-from resources.embedding_minilm import MAX_TOKENS, MiniLMEncoder
-from resources.llm_http import RetryPolicy
+from resources.embedding.http_client import EmbeddingClient
+from resources.embedding.minilm import MAX_TOKENS, MiniLMEncoder
+from resources.llm.http_client import RetryPolicy
 
 LOCAL_MODEL = "all-MiniLM-L6-v2"
 

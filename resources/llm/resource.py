@@ -15,11 +15,11 @@ from typing import Any, Literal
 from dagster import ConfigurableResource, EnvVar
 from pydantic import Field, PrivateAttr
 
-from resources.llm_backends import HTTPBackend, VLLMBackend
-from resources.llm_cache import ResponseCache
-from resources.llm_http import RetryPolicy
-from resources.llm_local import DEFAULT_PORT, MODEL_ALIAS, LocalLlamaServer
-from resources.llm_session import ChatBackend, LLMSession
+from resources.llm.backends import HTTPBackend, VLLMBackend
+from resources.llm.cache import ResponseCache
+from resources.llm.http_client import RetryPolicy
+from resources.llm.local_server import DEFAULT_PORT, MODEL_ALIAS, LocalLlamaServer
+from resources.llm.session import ChatBackend, LLMSession
 
 DEFAULT_CACHE = "data/cache/llm_responses.sqlite"
 

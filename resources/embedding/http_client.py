@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import numpy as np
 
-from resources.llm_http import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
+from resources.llm.http_client import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
 
 
 class EmbeddingRequestError(RuntimeError):

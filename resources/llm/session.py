@@ -18,9 +18,9 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ValidationError
 
 from operators.services.llm import ChatRequest, LLMReply, Sampling
-from resources.llm_cache import CachedResponse, ResponseCache, cache_key
-from resources.llm_http import Completion, DoneCallback, RequestFailed
-from resources.llm_tokens import approx_token_counts
+from resources.llm.cache import CachedResponse, ResponseCache, cache_key
+from resources.llm.http_client import Completion, DoneCallback, RequestFailed
+from resources.llm.tokens import approx_token_counts
 
 RETRY_TEMPERATURE = 0.7
 

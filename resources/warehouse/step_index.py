@@ -18,8 +18,8 @@ import pyarrow as pa
 import xxhash
 from dagster_duckdb import DuckDBResource
 
-from resources.step_store import STATS_TABLE
-from resources.warehouse import connect, quote, registered, table_exists, table_name
+from resources.warehouse.connection import connect, quote, registered, table_exists, table_name
+from resources.warehouse.step_store import STATS_TABLE
 
 SYSTEM = ("_partition", "_row_id", "_rank")
 

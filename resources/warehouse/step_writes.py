@@ -22,8 +22,10 @@ import duckdb
 import pyarrow as pa
 
 from operators.base import REASON_COLUMN
-from resources.row_chunks import batch_reader, coalesced, unified_schema
-from resources.step_store import (
+from resources.warehouse.catalog import SchemaCatalog, view_fingerprint
+from resources.warehouse.connection import quote, registered, replace_in_open_transaction, table_name, transaction
+from resources.warehouse.row_chunks import batch_reader, coalesced, unified_schema
+from resources.warehouse.step_store import (
     STATS_DDL,
     STATS_TABLE,
     SYSTEM,
@@ -33,8 +35,6 @@ from resources.step_store import (
     database_path,
     hand_off,
 )
-from resources.warehouse import quote, registered, replace_in_open_transaction, table_name, transaction
-from resources.warehouse_catalog import SchemaCatalog, view_fingerprint
 
 
 def _incoming(name: str, rows: Rows, columns: list[str] | None = None) -> dict[str, pa.Table | pa.RecordBatchReader]:

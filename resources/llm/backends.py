@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from resources.llm_http import Completion, DoneCallback, OpenAIClient, RequestFailed, RetryPolicy
-from resources.llm_tokens import ServerTokenizer
+from resources.llm.http_client import Completion, DoneCallback, OpenAIClient, RequestFailed, RetryPolicy
+from resources.llm.tokens import ServerTokenizer
 
 _ENGINES: dict[str, Any] = {}
 

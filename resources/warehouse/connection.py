@@ -17,7 +17,7 @@ import duckdb
 import pyarrow as pa
 from dagster_duckdb import DuckDBResource
 
-from resources.warehouse_catalog import SchemaCatalog
+from resources.warehouse.catalog import SchemaCatalog
 
 
 def quote(identifier: str) -> str:

@@ -32,7 +32,7 @@ from typing import TypeVar
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from resources.warehouse import connect
+from resources.warehouse.connection import connect
 
 T = TypeVar("T")
 Job = Callable[[duckdb.DuckDBPyConnection], object]

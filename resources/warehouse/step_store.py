@@ -6,7 +6,7 @@ its dropped rows a view ``<step>__dropped`` (``upstream JOIN <step>__drops``), s
 copies the corpus 20 times nor its dropped documents once more. Hand-off: the rows a step just wrote stay in
 this process, tagged with the write id committed with them, so the next step of the same run reads them without
 a round trip through DuckDB; any other reader, or a stale id, goes to DuckDB. Rows may be ``RowChunks`` (a
-large partition in spilled chunks, ``resources/row_chunks.py``): they are inserted as one stream, in the same
+large partition in spilled chunks, ``resources/warehouse/row_chunks.py``): they are inserted as one stream, in the same
 single transaction, and a large partition read back from DuckDB comes in spilled chunks too.
 """
 
@@ -22,13 +22,13 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from resources.row_chunks import RowChunks, chunk_rows
-from resources.warehouse import (
+from resources.warehouse.connection import (
     read_partition,
     table_exists,
     table_name,
     transaction,
 )
+from resources.warehouse.row_chunks import RowChunks, chunk_rows
 
 STATS_TABLE = '"_dataflow"."step_stats"'
 STATS_DDL = f"""
