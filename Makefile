@@ -43,9 +43,9 @@ demo: instance
 	@mkdir -p $(DATAFLOW_RAW_DIR)/$(DEMO_PIPELINE) $(DATAFLOW_RAW_DIR)/$(LLM_DEMO_PIPELINE)
 	cp data/samples/$(DEMO_FILE) $(DATAFLOW_RAW_DIR)/$(DEMO_PIPELINE)/$(DEMO_FILE)
 	cp data/samples/$(LLM_DEMO_FILE) $(DATAFLOW_RAW_DIR)/$(LLM_DEMO_PIPELINE)/$(LLM_DEMO_FILE)
-	$(BIN)/python -m dataflow_assets.demo $(DEMO_PIPELINE) $(DEMO_FILE)
+	$(BIN)/python -m dataflow_assets.cli.demo $(DEMO_PIPELINE) $(DEMO_FILE)
 	@echo "--- now the LLM pipeline on the embedded local model (llama.cpp + SmolLM2-135M, CPU) ---"
-	$(BIN)/python -m dataflow_assets.demo $(LLM_DEMO_PIPELINE) $(LLM_DEMO_FILE)
+	$(BIN)/python -m dataflow_assets.cli.demo $(LLM_DEMO_PIPELINE) $(LLM_DEMO_FILE)
 
 test: venv chromium
 	$(BIN)/ruff check .

@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.process_memory import memory_mb
+from dataflow_assets.spec.catalog import builtin_spec
 
-SPEC = Path(__file__).resolve().parents[1] / "dataflow_assets" / "pipelines" / "text_pretrain_filter.yaml"
+SPEC = builtin_spec("text_pretrain_filter")
 FIRST_N = 8  # "DataFlow's 8-operator CPU pipeline": DataFlow names none; its PTTextFilter_CPUPipeline runs 23
 DATAFLOW_MODULES = ("dataflow.operators.general_text", "dataflow.operators.text_pt")
 KNOWN_DIFFERENCES = [

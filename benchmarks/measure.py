@@ -18,14 +18,15 @@ import numpy as np
 import pyarrow as pa
 
 from benchmarks.process_memory import memory_mb
-from dataflow_assets.raw_reader import read_raw
-from dataflow_assets.spec_loader import load_spec
+from dataflow_assets.ingest.reader import read_raw
+from dataflow_assets.spec.catalog import builtin_spec
+from dataflow_assets.spec.loader import load_spec
 from operators.base import Filter, Operator, OperatorContext
 from operators.parallel import thread_count
 from operators.registry import all_operators, get_operator
 from operators.text.filters.rule_base import RuleFilter
 
-SPEC_PATH = Path(__file__).resolve().parents[1] / "dataflow_assets" / "pipelines" / "text_pretrain_filter.yaml"
+SPEC_PATH = builtin_spec("text_pretrain_filter")
 
 
 def peak_rss_mb() -> float:
@@ -100,7 +101,7 @@ def run_dagster(corpus: Path, repeat: int = 1) -> dict:
 
     With ``repeat`` > 1 the run is repeated in this process and ``warm_seconds`` is the last run's time
     (the first one also pays Dagster's and the operators' one-off imports and set-up)."""
-    from dataflow_assets.runner import StepProgress, run_spec
+    from dataflow_assets.cli.runner import StepProgress, run_spec
 
     steps: list[dict] = []
     start = time.perf_counter()

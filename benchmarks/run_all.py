@@ -19,11 +19,12 @@ from pathlib import Path
 
 from benchmarks.dataflow_compare import render_table, run_reference
 from benchmarks.results_file import write_section
+from dataflow_assets.spec.catalog import builtin_spec
 from operators.parallel import THREADS_ENV
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
-SPEC = HERE.parent / "dataflow_assets" / "pipelines" / "text_pretrain_filter.yaml"
+SPEC = builtin_spec("text_pretrain_filter")
 BEGIN, END = "<!-- BENCH text_pretrain_filter BEGIN -->", "<!-- BENCH text_pretrain_filter END -->"
 
 # DataFlow's 20 rule filters, the ones the issue's operator targets name (WordNumber, Ngram, Blocklist are apart)
@@ -47,7 +48,7 @@ def _measure(mode: str, corpus: Path, extra: list[str] | None = None, one_core: 
 def command_seconds(corpus: Path) -> float:
     """Wall time of ``dataflow run`` as a command on the corpus: interpreter start-up, imports, the run, exit."""
     with tempfile.TemporaryDirectory() as tmp:
-        command = [sys.executable, "-m", "dataflow_assets.cli", "run", str(SPEC), str(corpus), "--out",
+        command = [sys.executable, "-m", "dataflow_assets.cli.main", "run", str(SPEC), str(corpus), "--out",
                    str(Path(tmp) / "out.jsonl"), "--warehouse", str(Path(tmp) / "run.duckdb")]
         start = time.perf_counter()
         subprocess.run(command, check=True, capture_output=True, cwd=HERE.parent)

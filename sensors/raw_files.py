@@ -21,9 +21,9 @@ from dagster import (
 )
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-from dataflow_assets.export import export_stem
-from dataflow_assets.raw_reader import file_format, sha256_of
-from dataflow_assets.spec import PipelineSpec
+from dataflow_assets.engine.export import export_stem
+from dataflow_assets.ingest.reader import file_format, sha256_of
+from dataflow_assets.spec.model import PipelineSpec
 from resources.files import FileStoreResource
 
 INVALID_KEY_CHARS = set(",[]\n\r\t")

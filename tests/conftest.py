@@ -12,9 +12,9 @@ import pytest
 from dagster import DagsterInstance, Definitions, ExecuteInProcessResult, instance_for_test
 from dagster_duckdb import DuckDBResource
 
-from dataflow_assets.factory import partitions_name
-from dataflow_assets.project import build_definitions
-from dataflow_assets.spec import PipelineSpec
+from dataflow_assets.assets.factory import partitions_name
+from dataflow_assets.assets.project import build_definitions
+from dataflow_assets.spec.model import PipelineSpec
 from resources.embedding import EmbeddingResource
 from resources.files import FileStoreResource
 from resources.llm import LLMResource

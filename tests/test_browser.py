@@ -22,9 +22,9 @@ import duckdb
 import pytest
 from dagster import DagsterInstance
 
-from dataflow_assets.catalog import BUILTIN_SPECS_DIR
-from dataflow_assets.factory import partitions_name
-from dataflow_assets.spec_loader import load_spec
+from dataflow_assets.assets.factory import partitions_name
+from dataflow_assets.spec.catalog import builtin_spec
+from dataflow_assets.spec.loader import load_spec
 from tests.conftest import REPO, SAMPLES
 from tests.processes import free_port, stop_session
 
@@ -32,7 +32,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-quic"]
 ARTIFACTS = REPO / "tests" / "artifacts" / "browser"
-SPEC = load_spec(BUILTIN_SPECS_DIR / "text_pretrain_filter.yaml")
+SPEC = load_spec(builtin_spec("text_pretrain_filter"))
 PARTITION = "web_sample_2.jsonl"
 UI_START_SECONDS = 90
 RUN_SECONDS = 120

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pyarrow as pa
 from dagster import AssetCheckSeverity, AssetKey
 
-from dataflow_assets.checks import StepOutcome, evaluate, step_checks
-from dataflow_assets.profile import profile_of
-from dataflow_assets.spec import CheckSpec, StepSpec
-from dataflow_assets.spec_loader import parse_spec
+from dataflow_assets.assets.checks import StepOutcome, evaluate, step_checks
+from dataflow_assets.engine.profile import profile_of
+from dataflow_assets.spec.loader import parse_spec
+from dataflow_assets.spec.model import CheckSpec, StepSpec
 from tests.conftest import Project
 
 KEY = AssetKey(["p", "s"])

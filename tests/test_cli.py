@@ -7,8 +7,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from dataflow_assets.catalog import BUILTIN_SPECS_DIR
-from dataflow_assets.cli import main
+from dataflow_assets.cli.main import main
+from dataflow_assets.spec.catalog import builtin_spec
 from operators.base import OperatorKind
 from operators.registry import get_operator
 from tests.conftest import SAMPLES
@@ -37,7 +37,7 @@ def test_operators_text_and_unknown() -> None:
 def test_run_spec_on_a_file(tmp_path: Path) -> None:
     out = tmp_path / "kept.jsonl"
     result = CliRunner().invoke(main, [
-        "run", str(BUILTIN_SPECS_DIR / "text_pretrain_filter.yaml"), str(SAMPLES / "web_sample_2.jsonl"),
+        "run", str(builtin_spec("text_pretrain_filter")), str(SAMPLES / "web_sample_2.jsonl"),
         "--out", str(out), "--warehouse", str(tmp_path / "w.duckdb"),
     ])
     assert result.exit_code == 0, result.output
@@ -50,6 +50,6 @@ def test_run_reports_bad_input_clearly(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "fine"}\n{"text": 3}\n')
     result = CliRunner().invoke(main, [
-        "run", str(BUILTIN_SPECS_DIR / "text_pretrain_filter.yaml"), str(bad), "--out", str(tmp_path / "o.jsonl")])
+        "run", str(builtin_spec("text_pretrain_filter")), str(bad), "--out", str(tmp_path / "o.jsonl")])
     assert result.exit_code == 1
     assert "bad.jsonl:2: column 'text' must be string, got int" in result.output

@@ -10,12 +10,12 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from dataflow_assets.catalog import BUILTIN_SPECS_DIR
-from dataflow_assets.cli import main
-from dataflow_assets.spec_loader import load_spec
+from dataflow_assets.cli.main import main
+from dataflow_assets.spec.catalog import builtin_spec
+from dataflow_assets.spec.loader import load_spec
 from tests.conftest import SAMPLES
 
-SPEC_PATH = BUILTIN_SPECS_DIR / "text_pretrain_filter.yaml"
+SPEC_PATH = builtin_spec("text_pretrain_filter")
 SPEC = load_spec(SPEC_PATH)
 PARTITION = "web_sample_2.jsonl"
 

@@ -10,11 +10,11 @@ from collections.abc import Mapping
 import pyarrow as pa
 import pytest
 
-from dataflow_assets import segments
-from dataflow_assets.asset_nodes import PendingAsset
-from dataflow_assets.runner import failure_messages
-from dataflow_assets.spec_loader import parse_spec
-from dataflow_assets.step_node import StepNode
+from dataflow_assets.assets import segments
+from dataflow_assets.assets.nodes import PendingAsset
+from dataflow_assets.assets.step_node import StepNode
+from dataflow_assets.cli.runner import failure_messages
+from dataflow_assets.spec.loader import parse_spec
 from operators.base import Mapper, OperatorContext, OperatorKind
 from operators.registry import register
 from tests.conftest import Project

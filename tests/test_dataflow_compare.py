@@ -16,13 +16,14 @@ import pytest
 from benchmarks import run_all
 from benchmarks.corpus import write_corpus
 from benchmarks.dataflow_compare import DATAFLOW_PYTHON, default_differences, render_table, run_reference
-from dataflow_assets.raw_reader import read_raw
-from dataflow_assets.spec_loader import load_spec
+from dataflow_assets.ingest.reader import read_raw
+from dataflow_assets.spec.catalog import builtin_spec
+from dataflow_assets.spec.loader import load_spec
 from operators.base import OperatorContext
 from operators.registry import get_operator
 from tests.conftest import REPO
 
-SPEC = REPO / "dataflow_assets" / "pipelines" / "text_pretrain_filter.yaml"
+SPEC = builtin_spec("text_pretrain_filter")
 
 
 def _step(step: str, op: str, rows_in: int, kept: int, seconds: float, at_s: float) -> dict:

@@ -10,8 +10,8 @@ import pyarrow as pa
 import pytest
 from dagster import instance_for_test
 
-from dataflow_assets.runner import failure_messages
-from dataflow_assets.spec import PipelineSpec
+from dataflow_assets.cli.runner import failure_messages
+from dataflow_assets.spec.model import PipelineSpec
 from operators.base import OperatorContext
 from operators.registry import get_operator
 from resources.warehouse.step_index import stale_partitions

@@ -11,14 +11,15 @@ import pyarrow as pa
 import pytest
 from dagster import instance_for_test
 
-from dataflow_assets.runner import failure_messages
-from dataflow_assets.spec_loader import load_spec
+from dataflow_assets.cli.runner import failure_messages
+from dataflow_assets.spec.catalog import builtin_spec
+from dataflow_assets.spec.loader import load_spec
 from operators.base import OperatorContext
 from operators.text.dedup.semantic import SemDeduplicateFilter, band_codes, bucket_pairs, vector_rows
 from resources.embedding import EmbeddingResource
-from tests.conftest import REPO, Project
+from tests.conftest import Project
 
-SPEC = load_spec(REPO / "dataflow_assets" / "pipelines" / "text_semantic_dedup.yaml")
+SPEC = load_spec(builtin_spec("text_semantic_dedup"))
 CLUSTERS = [  # paraphrases: MiniLM cosine 0.91-0.996 within a cluster (eps 0.1 ⇒ duplicates at cosine ≥ 0.9)
     ["How do I reset my password if I forgot it?", "How can I reset my password if I have forgotten it?",
      "how do i reset my password if i forgot it", "If I forgot my password, how do I reset it?"],

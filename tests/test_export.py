@@ -8,9 +8,9 @@ import time
 import pyarrow.parquet as pq
 import pytest
 
-from dataflow_assets import step_node
-from dataflow_assets.runner import failure_messages
-from dataflow_assets.spec_loader import parse_spec
+from dataflow_assets.assets import step_node
+from dataflow_assets.cli.runner import failure_messages
+from dataflow_assets.spec.loader import parse_spec
 from tests.conftest import Project
 
 SPEC = parse_spec("""\

@@ -6,17 +6,17 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from dataflow_assets import step_run
-from dataflow_assets.catalog import BUILTIN_SPECS_DIR
-from dataflow_assets.profile import ProfileBuilder
-from dataflow_assets.raw_reader import read_raw
-from dataflow_assets.spec_loader import load_spec
+from dataflow_assets.engine import step_run
+from dataflow_assets.engine.profile import ProfileBuilder
+from dataflow_assets.ingest.reader import read_raw
+from dataflow_assets.spec.catalog import builtin_spec
+from dataflow_assets.spec.loader import load_spec
 from operators.base import OperatorContext
 from operators.registry import get_operator
 from resources.warehouse.row_chunks import Chunk, RowChunks
 from tests.conftest import SAMPLES
 
-SPEC = load_spec(BUILTIN_SPECS_DIR / "text_pretrain_filter.yaml")
+SPEC = load_spec(builtin_spec("text_pretrain_filter"))
 FILTERS = [step for step in SPEC.steps
            if step_run.verdict_only(get_operator(step.op)(step.config, step.inputs, step.outputs))]
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 
-from dataflow_assets.runner import failure_messages
-from dataflow_assets.spec_loader import parse_spec
+from dataflow_assets.cli.runner import failure_messages
+from dataflow_assets.spec.loader import parse_spec
 from resources.llm import LLMResource
 from resources.llm.cache import ResponseCache
 from resources.llm.local_server import LocalLlamaServer

@@ -10,12 +10,12 @@ import pyarrow.parquet as pq
 import pytest
 from dagster import ExecuteInProcessResult, instance_for_test
 
-from dataflow_assets.catalog import BUILTIN_SPECS_DIR
-from dataflow_assets.runner import failure_messages
-from dataflow_assets.spec_loader import load_spec
+from dataflow_assets.cli.runner import failure_messages
+from dataflow_assets.spec.catalog import builtin_spec
+from dataflow_assets.spec.loader import load_spec
 from tests.conftest import SAMPLES, Project
 
-SPEC = load_spec(BUILTIN_SPECS_DIR / "text_pretrain_filter.yaml")
+SPEC = load_spec(builtin_spec("text_pretrain_filter"))
 PARTITIONS = ("web_sample.jsonl", "web_sample_2.jsonl")
 
 

@@ -8,13 +8,13 @@ from typing import Any
 import duckdb
 from dagster import ExecuteInProcessResult
 
-from dataflow_assets.catalog import BUILTIN_SPECS_DIR
-from dataflow_assets.runner import failure_messages
-from dataflow_assets.spec_loader import load_spec
+from dataflow_assets.cli.runner import failure_messages
+from dataflow_assets.spec.catalog import builtin_spec
+from dataflow_assets.spec.loader import load_spec
 from tests.conftest import SAMPLES, Project
 
-SFT = load_spec(BUILTIN_SPECS_DIR / "text_sft_synthesis.yaml")
-SCRATCH = load_spec(BUILTIN_SPECS_DIR / "text_sft_from_scratch.yaml")
+SFT = load_spec(builtin_spec("text_sft_synthesis"))
+SCRATCH = load_spec(builtin_spec("text_sft_from_scratch"))
 SAMPLE_LINES = (SAMPLES / "sft_docs.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
 DOCS = "".join(SAMPLE_LINES[i] for i in (0, 1, 2, 6, 7))  # three articles, one spam line, one too short
 

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from dataflow_assets import raw_prefetch
-from dataflow_assets.catalog import BUILTIN_SPECS_DIR
-from dataflow_assets.raw_reader import RawFileError
-from dataflow_assets.raw_stream import read_raw_chunks
-from dataflow_assets.runner import run_spec
-from dataflow_assets.spec import RawSpec
-from dataflow_assets.spec_loader import load_spec
+from dataflow_assets.cli.runner import run_spec
+from dataflow_assets.ingest import prefetch as raw_prefetch
+from dataflow_assets.ingest.reader import RawFileError
+from dataflow_assets.ingest.stream import read_raw_chunks
+from dataflow_assets.spec.catalog import builtin_spec
+from dataflow_assets.spec.loader import load_spec
+from dataflow_assets.spec.model import RawSpec
 from tests.conftest import SAMPLES
 
-SPEC = load_spec(BUILTIN_SPECS_DIR / "text_pretrain_filter.yaml")
+SPEC = load_spec(builtin_spec("text_pretrain_filter"))
 SAMPLE = SAMPLES / "web_sample.jsonl"
 
 
@@ -53,5 +53,5 @@ def test_a_bad_line_read_ahead_fails_where_the_raw_asset_reads(tmp_path: Path) -
         raw_prefetch.take(path, SPEC.raw)
     assert error.value.line == 2 and str(path) in str(error.value)
     with pytest.raises(RuntimeError, match=r"bad.jsonl:2:10: invalid JSON"):
-        run_spec(BUILTIN_SPECS_DIR / "text_pretrain_filter.yaml", path, tmp_path / "out.jsonl")
+        run_spec(builtin_spec("text_pretrain_filter"), path, tmp_path / "out.jsonl")
     assert not raw_prefetch._ahead  # nothing left behind by the failed run

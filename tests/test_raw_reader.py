@@ -9,10 +9,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dataflow_assets.arrow_jsonl import is_blank, is_utf8
-from dataflow_assets.raw_reader import RawFileError, read_raw
-from dataflow_assets.raw_stream import read_raw_chunks
-from dataflow_assets.spec import RawSpec
+from dataflow_assets.ingest.arrow_jsonl import is_blank, is_utf8
+from dataflow_assets.ingest.reader import RawFileError, read_raw
+from dataflow_assets.ingest.stream import read_raw_chunks
+from dataflow_assets.spec.model import RawSpec
 
 SPEC = RawSpec(columns={"text": "string"})
 

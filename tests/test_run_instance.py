@@ -7,7 +7,7 @@ import threading
 import sqlalchemy as db
 from dagster import AssetKey, Definitions, DynamicPartitionsDefinition, MaterializeResult, asset, define_asset_job
 
-from dataflow_assets.run_instance import run_instance
+from dataflow_assets.cli.run_instance import run_instance
 
 
 @asset

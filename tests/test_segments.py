@@ -8,11 +8,11 @@ import duckdb
 import pyarrow as pa
 from dagster import AssetKey, AssetSelection, materialize
 
-from dataflow_assets.catalog import BUILTIN_SPECS_DIR
-from dataflow_assets.factory import build_pipeline
-from dataflow_assets.runner import failure_messages
-from dataflow_assets.segments import filter_chains, pipeline_nodes, segment_op_name, segments
-from dataflow_assets.spec_loader import load_spec, parse_spec
+from dataflow_assets.assets.factory import build_pipeline
+from dataflow_assets.assets.segments import filter_chains, pipeline_nodes, segment_op_name, segments
+from dataflow_assets.cli.runner import failure_messages
+from dataflow_assets.spec.catalog import builtin_spec
+from dataflow_assets.spec.loader import load_spec, parse_spec
 from operators.base import Mapper, OperatorConfig, OperatorContext, OperatorKind
 from operators.registry import register
 from operators.text.filters.rule_base import Checks, RuleFilter
@@ -77,7 +77,7 @@ def stored(project: Project, table: str) -> list[tuple]:
 
 
 def test_steps_between_llm_steps_share_one_op() -> None:
-    spec = load_spec(BUILTIN_SPECS_DIR / "text_sft_synthesis.yaml")
+    spec = load_spec(builtin_spec("text_sft_synthesis"))
     groups = segments(pipeline_nodes(spec))
     assert [node.name for group in groups for node in group] == ["raw", *[s.name for s in spec.steps], "export"]
     calls_llm = [any("llm" in node.needs for node in group) for group in groups]
@@ -90,7 +90,7 @@ def test_steps_between_llm_steps_share_one_op() -> None:
     assert pools == {segment_op_name(spec, group): "llm" if llm else "duckdb"
                      for group, llm in zip(groups, calls_llm, strict=True)}
 
-    [whole] = build_pipeline(load_spec(BUILTIN_SPECS_DIR / "text_pretrain_filter.yaml")).assets
+    [whole] = build_pipeline(load_spec(builtin_spec("text_pretrain_filter"))).assets
     assert whole.op.name == "text_pretrain_filter__raw__to__export" and whole.can_subset
 
 

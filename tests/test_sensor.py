@@ -6,8 +6,8 @@ import os
 
 from dagster import SensorResult, build_sensor_context
 
-from dataflow_assets.factory import build_pipeline, partitions_name
-from dataflow_assets.spec_loader import parse_spec
+from dataflow_assets.assets.factory import build_pipeline, partitions_name
+from dataflow_assets.spec.loader import parse_spec
 from tests.conftest import Project
 
 SPEC = parse_spec("""\

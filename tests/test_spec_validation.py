@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dataflow_assets.catalog import load_all_specs, spec_paths
-from dataflow_assets.cli import main
-from dataflow_assets.spec_loader import SpecError, load_spec
+from dataflow_assets.cli.main import main
+from dataflow_assets.spec.catalog import load_all_specs, spec_paths
+from dataflow_assets.spec.loader import SpecError, load_spec
 
 GOOD = """\
 name: tiny

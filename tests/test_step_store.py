@@ -8,7 +8,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from dataflow_assets.step_run import changed_rows
+from dataflow_assets.engine.step_run import changed_rows
 from resources.warehouse.connection import read_partition
 from resources.warehouse.step_store import StaleInputError, handed_off, read_step_input, step_stats
 from resources.warehouse.step_writes import write_step_output

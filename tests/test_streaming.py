@@ -18,11 +18,11 @@ import pyarrow.parquet  # noqa: F401  (pa.parquet)
 import pytest
 from dagster import instance_for_test
 
-from dataflow_assets.catalog import BUILTIN_SPECS_DIR
-from dataflow_assets.raw_reader import RawFileError
-from dataflow_assets.raw_stream import read_raw_chunks
-from dataflow_assets.runner import failure_messages
-from dataflow_assets.spec_loader import load_spec
+from dataflow_assets.cli.runner import failure_messages
+from dataflow_assets.ingest.reader import RawFileError
+from dataflow_assets.ingest.stream import read_raw_chunks
+from dataflow_assets.spec.catalog import builtin_spec
+from dataflow_assets.spec.loader import load_spec
 from operators.base import OperatorContext
 from operators.text.dedup.exact import HashDeduplicateFilter
 from operators.text.dedup.minhash import MinHashDeduplicateFilter
@@ -31,7 +31,7 @@ from resources.warehouse.row_chunks import RowChunks, spill_root
 from tests.conftest import SAMPLES, Project
 from tests.dedup_corpus import make_corpus
 
-SPEC = load_spec(BUILTIN_SPECS_DIR / "text_pretrain_filter.yaml")
+SPEC = load_spec(builtin_spec("text_pretrain_filter"))
 SAMPLE = "web_sample.jsonl"
 
 
@@ -177,7 +177,7 @@ def test_spill_files_go_when_nothing_refers_to_them() -> None:
 def test_parquet_is_ingested_in_row_batches_with_the_same_rows_and_hash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dataflow_assets.raw_reader import read_raw
+    from dataflow_assets.ingest.reader import read_raw
 
     monkeypatch.setenv("DATAFLOW_CHUNK_ROWS", "40")
     path = tmp_path / "docs.parquet"

@@ -17,10 +17,18 @@ import pytest
 from dagster import AssetKey, instance_for_test
 from PIL import Image
 
-from dataflow_assets.catalog import BUILTIN_SPECS_DIR
-from dataflow_assets.histograms import BAR_RGB, BINS, DPI, FIGURE_INCHES, bin_counts, histogram_png, histogram_title
-from dataflow_assets.runner import failure_messages
-from dataflow_assets.spec_loader import load_spec, parse_spec
+from dataflow_assets.cli.runner import failure_messages
+from dataflow_assets.engine.histograms import (
+    BAR_RGB,
+    BINS,
+    DPI,
+    FIGURE_INCHES,
+    bin_counts,
+    histogram_png,
+    histogram_title,
+)
+from dataflow_assets.spec.catalog import builtin_spec
+from dataflow_assets.spec.loader import load_spec, parse_spec
 from operators.base import Mapper, OperatorConfig, OperatorContext, OperatorKind
 from operators.registry import register
 from tests.conftest import SAMPLES, Project
@@ -188,8 +196,8 @@ def test_bin_counts_and_title_cover_every_finite_value() -> None:
 
 
 def test_pipeline_description_reaches_the_job_and_raw_asset() -> None:
-    spec = load_spec(BUILTIN_SPECS_DIR / "text_pretrain_filter.yaml")
-    from dataflow_assets.project import build_definitions
+    spec = load_spec(builtin_spec("text_pretrain_filter"))
+    from dataflow_assets.assets.project import build_definitions
 
     defs = build_definitions([spec])
     job = defs.resolve_job_def(f"{spec.name}_job")

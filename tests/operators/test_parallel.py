@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import random
 import threading
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
-from dataflow_assets.spec_loader import load_spec
+from dataflow_assets.spec.catalog import builtin_spec
+from dataflow_assets.spec.loader import load_spec
 from operators import parallel
 from operators.base import REASON_COLUMN, Filter, OperatorContext, Verdict
 from operators.parallel import filter_rows, parallel_map, thread_count
@@ -19,7 +19,7 @@ from operators.text.filters import rule_base
 from operators.text.filters.rule_base import RuleFilter
 from operators.text.refiners.base import TextRefiner
 
-SPEC = Path(__file__).resolve().parents[2] / "dataflow_assets" / "pipelines" / "text_pretrain_filter.yaml"
+SPEC = builtin_spec("text_pretrain_filter")
 
 
 def spec_operators(kind: type) -> list:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import operators
-from dataflow_assets.spec_loader import parse_spec
+from dataflow_assets.spec.loader import parse_spec
 from operators import registry
 from operators.base import Operator
 

@@ -18,10 +18,10 @@ from dagster import DagsterInstance, ExecuteInProcessResult
 from dagster_duckdb import DuckDBResource
 
 import resources.warehouse.step_writes as step_writes
-from dataflow_assets.factory import partitions_name
-from dataflow_assets.project import build_definitions
-from dataflow_assets.runner import failure_messages
-from dataflow_assets.spec_loader import load_spec
+from dataflow_assets.assets.factory import partitions_name
+from dataflow_assets.assets.project import build_definitions
+from dataflow_assets.cli.runner import failure_messages
+from dataflow_assets.spec.loader import load_spec
 from resources.files import FileStoreResource
 from tests.reliability.harness import PIPELINE, Deployment
 

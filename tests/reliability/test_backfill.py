@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
 
-from dataflow_assets.factory import partitions_name
+from dataflow_assets.assets.factory import partitions_name
 from tests.processes import stop_session
 from tests.reliability.harness import PIPELINE, Deployment, make_deployment
 

@@ -14,9 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 from dagster import SensorResult, build_sensor_context, instance_for_test
 
-from dataflow_assets.factory import build_pipeline, partitions_name
-from dataflow_assets.runner import failure_messages
-from dataflow_assets.spec_loader import parse_spec
+from dataflow_assets.assets.factory import build_pipeline, partitions_name
+from dataflow_assets.cli.runner import failure_messages
+from dataflow_assets.spec.loader import parse_spec
 from tests.conftest import SAMPLES, Project
 from tests.reliability.harness import PIPELINE, SPEC_YAML
 

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance
 
-from dataflow_assets.runner import failure_messages
+from dataflow_assets.cli.runner import failure_messages
 from tests.conftest import REPO
 from tests.reliability.harness import PIPELINE, Deployment, make_deployment
 from tests.reliability.run_partition import materialize_partition

@@ -19,9 +19,9 @@ import pytest
 
 pytest.importorskip("vllm")
 
-from dataflow_assets.catalog import BUILTIN_SPECS_DIR  # noqa: E402
-from dataflow_assets.runner import failure_messages  # noqa: E402
-from dataflow_assets.spec_loader import load_spec  # noqa: E402
+from dataflow_assets.cli.runner import failure_messages  # noqa: E402
+from dataflow_assets.spec.catalog import builtin_spec  # noqa: E402
+from dataflow_assets.spec.loader import load_spec  # noqa: E402
 from operators.services.llm import ChatRequest, Sampling  # noqa: E402
 from resources.llm import LLMResource  # noqa: E402
 from resources.llm.local_server import served_models  # noqa: E402
@@ -74,7 +74,7 @@ def test_openai_backend_on_vllm_server(vllm_server: str, tmp_path: Path) -> None
 
 
 def test_sft_pipeline_on_vllm_server(vllm_server: str, project: Project) -> None:
-    spec = load_spec(BUILTIN_SPECS_DIR / "text_sft_synthesis.yaml")
+    spec = load_spec(builtin_spec("text_sft_synthesis"))
     project.llm = LLMResource(backend="openai", base_url=vllm_server, model=SERVED_NAME, concurrency=8,
                               cache_path=str(project.root / "c.sqlite"))
     project.add_raw(spec.name, "docs.jsonl", SAMPLES / "sft_docs.jsonl")

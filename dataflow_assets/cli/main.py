@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from dataflow_assets.catalog import spec_paths
-from dataflow_assets.spec_loader import SpecError, load_spec
+from dataflow_assets.spec.catalog import spec_paths
+from dataflow_assets.spec.loader import SpecError, load_spec
 from operators.registry import all_operators, describe
 
 
@@ -66,7 +66,7 @@ def specs(paths: tuple[Path, ...]) -> None:
               help="Keep the step tables in this DuckDB file (default: a temporary one).")
 def run(spec: Path, input_file: Path, out: Path, warehouse: Path | None) -> None:
     """Run SPEC on INPUT_FILE through the Dagster definitions, without the UI."""
-    from dataflow_assets.runner import PipelineRunError, StepProgress, run_spec, summary_table
+    from dataflow_assets.cli.runner import PipelineRunError, StepProgress, run_spec, summary_table
 
     def report(step: StepProgress) -> None:
         rows = "" if step.rows is None else f"{step.rows:>9} rows"
@@ -92,7 +92,7 @@ def run(spec: Path, input_file: Path, out: Path, warehouse: Path | None) -> None
 def show(pipeline: str, step: str, partition: str | None, dropped: bool, limit: int, warehouse: Path | None,
          as_json: bool) -> None:
     """Print stored rows of PIPELINE's STEP (``raw``, a step name) from the DuckDB warehouse."""
-    from dataflow_assets.show import ShowError, format_rows, read_step_rows
+    from dataflow_assets.cli.show import ShowError, format_rows, read_step_rows
     from resources.warehouse import DEFAULT_WAREHOUSE
 
     database = warehouse or Path(os.environ.get("DATAFLOW_WAREHOUSE", DEFAULT_WAREHOUSE))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagster import DynamicPartitionsDefinition
 
-from dataflow_assets.spec import PipelineSpec
+from dataflow_assets.spec.model import PipelineSpec
 
 
 def partitions_name(pipeline: str) -> str:

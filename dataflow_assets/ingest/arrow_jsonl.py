@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.json as pa_json
 
-from dataflow_assets.spec import RawSpec
+from dataflow_assets.spec.model import RawSpec
 
 ARROW_CHECKS = {
     "string": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t),

@@ -8,8 +8,8 @@ from typing import Any
 
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
 
-from dataflow_assets.profile import OutputProfile
-from dataflow_assets.spec import CheckSpec, StepSpec
+from dataflow_assets.engine.profile import OutputProfile
+from dataflow_assets.spec.model import CheckSpec, StepSpec
 
 DEFAULT_CHECKS = (CheckSpec(check="non_empty", severity="WARN"),)
 STATEFUL_CHECKS = (CheckSpec(check="index_consistency", severity="WARN"),)  # steps with an index (dedup)

@@ -15,14 +15,14 @@ from typing import Any
 
 from dagster import AssetCheckResult, MetadataValue
 
-from dataflow_assets.asset_nodes import WAREHOUSE_KEY, AssetNode, NodeRun, PendingAsset, storage_shape
-from dataflow_assets.checks import StepOutcome, blank_columns, evaluate, step_checks, written_first
-from dataflow_assets.histograms import score_candidates, step_histograms
-from dataflow_assets.metadata import step_metadata
-from dataflow_assets.profile import ProfileBuilder
-from dataflow_assets.services import StepServices, step_services
-from dataflow_assets.spec import PipelineSpec, StepSpec
-from dataflow_assets.step_run import StepOutput, filter_chain, run_operator, verdict_only
+from dataflow_assets.assets.checks import StepOutcome, blank_columns, evaluate, step_checks, written_first
+from dataflow_assets.assets.metadata import step_metadata
+from dataflow_assets.assets.nodes import WAREHOUSE_KEY, AssetNode, NodeRun, PendingAsset, storage_shape
+from dataflow_assets.engine.histograms import score_candidates, step_histograms
+from dataflow_assets.engine.profile import ProfileBuilder
+from dataflow_assets.engine.services import StepServices, step_services
+from dataflow_assets.engine.step_run import StepOutput, filter_chain, run_operator, verdict_only
+from dataflow_assets.spec.model import PipelineSpec, StepSpec
 from operators.base import Operator, OperatorContext
 from operators.registry import get_operator
 from resources.warehouse.row_chunks import RowChunks

@@ -4,7 +4,7 @@
 A node computes its asset in the op's thread and queues its warehouse write on the op's ``WarehouseWriter``;
 ``start`` returns at once with the rows for the next node and a ``PendingAsset``, which waits for the write and
 gives the asset's ``MaterializeResult`` (metadata, histograms, check results). How nodes are grouped into ops is
-``dataflow_assets/segments.py``'s business.
+``dataflow_assets/assets/segments.py``'s business.
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ from dagster import (
     MetadataValue,
 )
 
-from dataflow_assets import raw_prefetch
-from dataflow_assets.histograms import length_columns, step_histograms
-from dataflow_assets.metadata import pipeline_description, step_metadata
-from dataflow_assets.profile import ProfileBuilder
-from dataflow_assets.raw_stream import read_raw_chunks
-from dataflow_assets.spec import CheckSpec, PipelineSpec
+from dataflow_assets.assets.metadata import pipeline_description, step_metadata
+from dataflow_assets.engine.histograms import length_columns, step_histograms
+from dataflow_assets.engine.profile import ProfileBuilder
+from dataflow_assets.ingest import prefetch as raw_prefetch
+from dataflow_assets.ingest.stream import read_raw_chunks
+from dataflow_assets.spec.model import CheckSpec, PipelineSpec
 from operators.base import Operator, OperatorKind
 from resources.files import FileStoreResource
 from resources.warehouse.step_store import StepInput
@@ -40,7 +40,7 @@ from resources.warehouse.step_writes import write_step_output
 from resources.warehouse.writer import WarehouseWriter
 
 if TYPE_CHECKING:
-    from dataflow_assets.step_node import JoinedStep, StepNode
+    from dataflow_assets.assets.step_node import JoinedStep, StepNode
 
 WAREHOUSE_KEY = "duckdb"
 FILES_KEY = "files"

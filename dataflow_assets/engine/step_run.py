@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dataflow_assets.profile import OutputProfile, ProfileBuilder, blank_rows
+from dataflow_assets.engine.profile import OutputProfile, ProfileBuilder, blank_rows
 from operators.base import Filter, Operator, OperatorContext, OperatorResult, dropped_rows
 from resources.warehouse.row_chunks import Chunk, RowChunks, SpillFile, select_rows
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dagster import Definitions, in_process_executor
 from dagster_duckdb import DuckDBResource
 
-from dataflow_assets.factory import FILES_KEY, WAREHOUSE_KEY, PipelineDefinitions, build_pipeline
-from dataflow_assets.spec import PipelineSpec
+from dataflow_assets.assets.factory import FILES_KEY, WAREHOUSE_KEY, PipelineDefinitions, build_pipeline
+from dataflow_assets.spec.model import PipelineSpec
 from resources.embedding import EmbeddingResource, embed_from_env
 from resources.files import FileStoreResource, file_store_from_env
 from resources.llm import LLMResource, llm_from_env

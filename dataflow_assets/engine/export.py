@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dataflow_assets.spec import PipelineSpec
+from dataflow_assets.spec.model import PipelineSpec
 from operators.parallel import parallel_map
 from resources.warehouse.row_chunks import RowChunks, batch_reader, unified_schema
 

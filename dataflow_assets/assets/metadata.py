@@ -8,7 +8,7 @@ from typing import Any
 import pyarrow as pa
 from dagster import MetadataValue, TableColumn, TableSchema
 
-from dataflow_assets.spec import PipelineSpec
+from dataflow_assets.spec.model import PipelineSpec
 
 PREVIEW_ROWS = 5
 PREVIEW_CELL_CHARS = 120

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from dagster import MetadataValue
 from PIL import Image, ImageDraw, ImageFont
 
-from dataflow_assets.spec import PipelineSpec, StepSpec
+from dataflow_assets.spec.model import PipelineSpec, StepSpec
 from operators.base import Operator
 from resources.files import FileStoreResource
 

@@ -20,8 +20,8 @@ from typing import BinaryIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dataflow_assets.arrow_jsonl import is_blank
-from dataflow_assets.raw_reader import (
+from dataflow_assets.ingest.arrow_jsonl import is_blank
+from dataflow_assets.ingest.reader import (
     RawFileError,
     check_parquet_schema,
     file_format,
@@ -30,7 +30,7 @@ from dataflow_assets.raw_reader import (
     sha256_of,
     with_row_ids,
 )
-from dataflow_assets.spec import RawSpec
+from dataflow_assets.spec.model import RawSpec
 from operators.parallel import parallel_map
 from resources.warehouse.row_chunks import RowChunks, chunk_bytes, chunk_rows, spill_above
 

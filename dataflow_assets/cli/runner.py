@@ -15,11 +15,11 @@ from dagster import EventLogEntry, ExecuteInProcessResult
 from dagster._core.utils import make_new_run_id
 from dagster_duckdb import DuckDBResource
 
-from dataflow_assets import raw_prefetch
-from dataflow_assets.export import export_path
-from dataflow_assets.factory import partitions_name
-from dataflow_assets.project import build_definitions
-from dataflow_assets.spec_loader import load_spec
+from dataflow_assets.assets.factory import partitions_name
+from dataflow_assets.assets.project import build_definitions
+from dataflow_assets.engine.export import export_path
+from dataflow_assets.ingest import prefetch as raw_prefetch
+from dataflow_assets.spec.loader import load_spec
 from resources.files import FileStoreResource
 from resources.warehouse.connection import connect
 from resources.warehouse.step_store import step_stats
@@ -133,7 +133,7 @@ def run_spec(
         partition = source.name
         # Dagster's storage modules (~1 s of imports) load here, as DagsterInstance.ephemeral() loads them: while the
         # raw file is parsed on the prefetch thread
-        from dataflow_assets.run_instance import run_instance
+        from dataflow_assets.cli.run_instance import run_instance
 
         with run_instance() as instance:  # in-memory run storage: no per-event fsync
             instance.add_dynamic_partitions(partitions_name(spec.name), [partition])

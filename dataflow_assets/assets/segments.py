@@ -21,7 +21,9 @@ from queue import SimpleQueue
 from dagster import AssetKey, AssetsDefinition, AssetSpec, Failure, MaterializeResult, multi_asset
 from dagster._core.definitions.partitions.definition import DynamicPartitionsDefinition
 
-from dataflow_assets.asset_nodes import (
+from dataflow_assets.assets.checks import check_specs
+from dataflow_assets.assets.export_node import ExportNode
+from dataflow_assets.assets.nodes import (
     FILES_KEY,
     WAREHOUSE_KEY,
     AssetNode,
@@ -29,12 +31,10 @@ from dataflow_assets.asset_nodes import (
     RawNode,
     RelayLog,
 )
-from dataflow_assets.checks import check_specs
-from dataflow_assets.export_node import ExportNode
-from dataflow_assets.partitions import partitions_name
-from dataflow_assets.services import resource_keys
-from dataflow_assets.spec import PipelineSpec
-from dataflow_assets.step_node import StepNode
+from dataflow_assets.assets.partitions import partitions_name
+from dataflow_assets.assets.step_node import StepNode
+from dataflow_assets.engine.services import resource_keys
+from dataflow_assets.spec.model import PipelineSpec
 from resources.warehouse.step_store import StepInput
 from resources.warehouse.writer import WarehouseWriter
 

@@ -14,8 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dataflow_assets.histograms import column_series, text_lengths
-from dataflow_assets.metadata import PREVIEW_ROWS
+from dataflow_assets.assets.metadata import PREVIEW_ROWS
+from dataflow_assets.engine.histograms import column_series, text_lengths
 
 
 def blank_count(values: pa.ChunkedArray | pa.Array) -> int:

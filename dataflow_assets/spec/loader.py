@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from dataflow_assets.spec import PipelineSpec
+from dataflow_assets.spec.model import PipelineSpec
 from operators.base import SYSTEM_COLUMNS
 from operators.registry import get_operator
 

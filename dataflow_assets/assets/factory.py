@@ -1,7 +1,7 @@
 """The one factory: a validated pipeline spec becomes raw, step and export assets, checks, a job and a sensor.
 
-Each asset's work is a node (``dataflow_assets/asset_nodes.py``); consecutive nodes share an op as a segment
-(``dataflow_assets/segments.py``).
+Each asset's work is a node (``dataflow_assets/assets/nodes.py``); consecutive nodes share an op as a segment
+(``dataflow_assets/assets/segments.py``).
 """
 
 from dataclasses import dataclass
@@ -17,11 +17,11 @@ from dagster import (
 )
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-from dataflow_assets.asset_nodes import FILES_KEY, WAREHOUSE_KEY
-from dataflow_assets.metadata import pipeline_description
-from dataflow_assets.partitions import partitions_for, partitions_name
-from dataflow_assets.segments import pipeline_nodes, segment_asset, segments
-from dataflow_assets.spec import PipelineSpec
+from dataflow_assets.assets.metadata import pipeline_description
+from dataflow_assets.assets.nodes import FILES_KEY, WAREHOUSE_KEY
+from dataflow_assets.assets.partitions import partitions_for, partitions_name
+from dataflow_assets.assets.segments import pipeline_nodes, segment_asset, segments
+from dataflow_assets.spec.model import PipelineSpec
 from sensors.raw_files import build_raw_file_sensor
 
 __all__ = ["FILES_KEY", "WAREHOUSE_KEY", "PipelineDefinitions", "asset_key", "build_pipeline", "partitions_for",

@@ -12,8 +12,8 @@ import threading
 from concurrent.futures import Future
 from pathlib import Path
 
-from dataflow_assets.raw_stream import RawChunks, read_raw_chunks
-from dataflow_assets.spec import RawSpec
+from dataflow_assets.ingest.stream import RawChunks, read_raw_chunks
+from dataflow_assets.spec.model import RawSpec
 
 _lock = threading.Lock()
 _ahead: dict[tuple[str, int, int], tuple[RawSpec, Future[RawChunks]]] = {}

@@ -19,8 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dataflow_assets.arrow_jsonl import ARROW_CHECKS, arrow_jsonl, is_blank
-from dataflow_assets.spec import RawSpec
+from dataflow_assets.ingest.arrow_jsonl import ARROW_CHECKS, arrow_jsonl, is_blank
+from dataflow_assets.spec.model import RawSpec
 from operators.parallel import parallel_map
 
 FORMAT_BY_SUFFIX = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}

@@ -8,12 +8,12 @@ from typing import Any
 
 from dagster import AssetCheckResult, MetadataValue
 
-from dataflow_assets.asset_nodes import AssetNode, NodeRun, PendingAsset
-from dataflow_assets.export import export_columns, export_stem, stage_export
-from dataflow_assets.histograms import length_columns, step_histograms
-from dataflow_assets.metadata import markdown_preview
-from dataflow_assets.profile import OutputProfile, ProfileBuilder
-from dataflow_assets.spec import PipelineSpec
+from dataflow_assets.assets.metadata import markdown_preview
+from dataflow_assets.assets.nodes import AssetNode, NodeRun, PendingAsset
+from dataflow_assets.engine.export import export_columns, export_stem, stage_export
+from dataflow_assets.engine.histograms import length_columns, step_histograms
+from dataflow_assets.engine.profile import OutputProfile, ProfileBuilder
+from dataflow_assets.spec.model import PipelineSpec
 from resources.warehouse.row_chunks import RowChunks
 from resources.warehouse.step_store import StepInput, read_step_input, step_stats
 

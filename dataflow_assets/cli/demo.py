@@ -6,11 +6,11 @@ import sys
 
 from dagster import DagsterInstance
 
-from dataflow_assets.catalog import load_all_specs
+from dataflow_assets.assets.factory import partitions_name
+from dataflow_assets.cli.runner import QUIET_RUN_CONFIG, failure_messages, summary_table
 from dataflow_assets.definitions import defs
-from dataflow_assets.export import export_path
-from dataflow_assets.factory import partitions_name
-from dataflow_assets.runner import QUIET_RUN_CONFIG, failure_messages, summary_table
+from dataflow_assets.engine.export import export_path
+from dataflow_assets.spec.catalog import load_all_specs
 from resources.files import file_store_from_env
 from resources.warehouse import warehouse_from_env
 from resources.warehouse.connection import connect

@@ -1,0 +1,2 @@
+"""The Dagster side: the factory turning specs into assets, the nodes behind them, ops (segments), checks and UI
+metadata."""
