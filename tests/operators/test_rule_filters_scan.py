@@ -274,8 +274,8 @@ def test_rows_containing_flags_exactly_the_rows_holding_a_needle(needles: tuple[
 
 @pytest.mark.parametrize("seed", range(5))
 def test_patterns_skipping_rows_without_their_bytes_count_as_on_all_rows(seed: int) -> None:
-    from operators.text.columns import count_regex, count_regex_in, matches_regex, matches_regex_in
     from operators.text.filters.rule_base import WS_NO_NL
+    from operators.text.scan.columns import count_regex, count_regex_in, matches_regex, matches_regex_in
 
     rng = random.Random(seed)
     pieces = ["word", " ", "\n", "...", "…", "#", "&amp;", "&", "＆nbsp", "•", "–", "\t", ".", "..", "x…\n"]

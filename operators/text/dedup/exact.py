@@ -20,8 +20,8 @@ from pydantic import Field
 
 from operators.base import Operator, OperatorConfig, OperatorContext
 from operators.registry import register
-from operators.text.columns import filled
 from operators.text.dedup.base import DeduplicateFilter, Links, exact_links
+from operators.text.scan.columns import filled
 
 HASHES: dict[str, Callable[[bytes], bytes]] = {
     "md5": lambda data: hashlib.md5(data).digest(),

@@ -17,8 +17,9 @@ from pydantic import Field, field_validator, model_validator
 
 from operators.base import OperatorConfig
 from operators.registry import register
-from operators.text.filters.rule_base import EMPTY, SCAN_SLICE_BYTES, Checks, RuleFilter, empty_rows, python_lower
+from operators.text.filters.rule_base import EMPTY, Checks, RuleFilter, empty_rows, python_lower
 from operators.text.scan.byte_scan import ByteScan
+from operators.text.scan.columns import SCAN_SLICE_BYTES
 from operators.text.scan.vocabulary import member_counts
 from operators.text.scan.word_ids import encode_spans, ngram_hashes
 

@@ -10,10 +10,10 @@ from pydantic import Field
 
 from operators.base import OperatorConfig
 from operators.registry import register
-from operators.text.columns import count_regex_in
 from operators.text.filters.rule_base import EMPTY, WS_NO_NL, Checks, RuleFilter
 from operators.text.scan.byte_scan import ByteScan
 from operators.text.scan.cache import memo
+from operators.text.scan.columns import count_regex_in
 
 _BULLETS = "\u2022\u2023\u25b6\u25c0\u25e6\u25a0\u25a1\u25aa\u25ab\u2013"  # • ‣ ▶ ◀ ◦ ■ □ ▪ ▫ –
 _ASCII_PUNCT = r"!-/:-@\[-`{-~"  # string.punctuation as RE2 ranges

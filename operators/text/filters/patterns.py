@@ -17,9 +17,17 @@ from pydantic import Field, field_validator
 
 from operators.base import OperatorConfig
 from operators.registry import register
-from operators.text.columns import char_lengths, count_regex, filled, matches_regex, matches_regex_in, to_numpy
-from operators.text.filters.rule_base import EMPTY, NON_WS, SCAN_SLICE_BYTES, WS, Checks, RuleFilter, empty_rows
+from operators.text.filters.rule_base import EMPTY, NON_WS, WS, Checks, RuleFilter, empty_rows
 from operators.text.scan.byte_scan import ByteScan
+from operators.text.scan.columns import (
+    SCAN_SLICE_BYTES,
+    char_lengths,
+    count_regex,
+    filled,
+    matches_regex,
+    matches_regex_in,
+    to_numpy,
+)
 
 
 @register

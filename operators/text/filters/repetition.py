@@ -15,8 +15,9 @@ from pydantic import Field
 
 from operators.base import OperatorConfig
 from operators.registry import register
-from operators.text.filters.rule_base import SCAN_SLICE_BYTES, Checks, RuleFilter, python_lower
+from operators.text.filters.rule_base import Checks, RuleFilter, python_lower
 from operators.text.scan.byte_scan import ByteScan
+from operators.text.scan.columns import SCAN_SLICE_BYTES
 from operators.text.scan.word_ids import codepoints, distinct_per_row, han_rows, ngram_hashes
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
@@ -12,8 +12,8 @@ import pyarrow.compute as pc
 
 from operators.base import Filter, OperatorContext, Verdict
 from operators.parallel import parallel_map
-from operators.text.columns import TextColumn, filled, to_numpy
 from operators.text.scan.cache import memo, shared_scans
+from operators.text.scan.columns import SCAN_SLICE_BYTES, SLICE_BYTES, TextColumn, filled, text_slices, to_numpy
 
 # Python's ``str.isspace`` set as an RE2 class body (RE2's own ``\s`` is ASCII-only and lacks \v).
 WS_NO_NL = r"\t\x0b\x0c\r\x1c-\x1f\x85\p{Z}"
@@ -21,8 +21,6 @@ WS = r"[\n" + WS_NO_NL + "]"
 NON_WS = r"[^\n" + WS_NO_NL + "]"
 
 EMPTY = "empty_text"
-SLICE_BYTES = 8 << 20  # regex filters: each Arrow regex call compiles its pattern and warms its DFA anew
-SCAN_SLICE_BYTES = 2 << 20  # byte-scan filters: a slice's masks and word spans stay in the CPU cache
 JOINT_SLICE_BYTES = SCAN_SLICE_BYTES  # filters judging together share one slice's scans
 
 Checks = list[tuple[np.ndarray, str]]
@@ -71,19 +69,6 @@ def decide(num_rows: int, checks: Checks) -> Verdict:
         reason[hit] = why
         keep &= ~hit
     return Verdict(keep=keep, reason=reason)
-
-
-def text_slices(text: pa.ChunkedArray, slice_bytes: int | None = None) -> Iterator[pa.ChunkedArray]:
-    """Consecutive row slices of about ``slice_bytes`` (default ``SLICE_BYTES``) of text each (a longer row gets
-    its own)."""
-    slice_bytes = slice_bytes or SLICE_BYTES
-    ends = np.cumsum(to_numpy(pc.binary_length(filled(text))).astype(np.int64))
-    start = 0
-    while start < len(text):
-        before = ends[start - 1] if start else 0
-        stop = max(int(np.searchsorted(ends, before + slice_bytes, side="right")), start + 1)
-        yield text.slice(start, stop - start)
-        start = stop
 
 
 class RuleFilter(Filter):

@@ -15,16 +15,9 @@ from pydantic import Field
 
 from operators.base import OperatorConfig
 from operators.registry import register
-from operators.text.columns import char_lengths, count_regex_in
-from operators.text.filters.rule_base import (
-    EMPTY,
-    SCAN_SLICE_BYTES,
-    Checks,
-    RuleFilter,
-    empty_rows,
-    python_lower,
-)
+from operators.text.filters.rule_base import EMPTY, Checks, RuleFilter, empty_rows, python_lower
 from operators.text.scan.byte_scan import ALL_BYTES, ByteScan
+from operators.text.scan.columns import SCAN_SLICE_BYTES, char_lengths, count_regex_in
 from operators.text.scan.vocabulary import distinct_share_at_most, english_stopwords, member_counts
 
 _TOKENIZER = (

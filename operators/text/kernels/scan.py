@@ -19,11 +19,6 @@ from typing import Any
 import numpy as np
 
 from operators.text.kernels.native import address, as_int64, as_uint8, i64, kernel, pointer, u64
-from operators.text.scan.unicode_classes import PY_SPACES
-
-ASCII_SPACE = np.array([chr(byte).isspace() for byte in range(128)] + [False] * 128, dtype=np.uint8)
-BMP_SPACE = np.zeros(0x10000, dtype=np.uint8)
-BMP_SPACE[list(PY_SPACES)] = 1  # every non-ASCII whitespace character is in the BMP
 
 # The C functions ``dfk_scan_<name>``, typed: result type, then argument types (see kernels/scan.c).
 _C: dict[str, Callable[..., Any]] = {name: kernel("scan", f"dfk_scan_{name}", *signature) for name, signature in {

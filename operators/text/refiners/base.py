@@ -20,8 +20,7 @@ import pyarrow.compute as pc
 
 from operators.base import Mapper, OperatorContext, OperatorKind, OperatorResult, set_column
 from operators.parallel import parallel_map
-from operators.text.columns import TextColumn
-from operators.text.filters.rule_base import SLICE_BYTES, text_slices
+from operators.text.scan.columns import SLICE_BYTES, TextColumn, text_slices
 
 _RE2_META = frozenset("\\.+*?()|[]{}^$")
 _SURROGATES = (0xD800, 0xDFFF)

@@ -14,10 +14,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from operators.registry import register
-from operators.text.filters.rule_base import SCAN_SLICE_BYTES
 from operators.text.refiners.base import TextRefiner, data_lines, py_class, re2_escape, regex_replace
 from operators.text.refiners.punctuation_bytes import collapse_repeated_punctuation
 from operators.text.scan.byte_scan import ByteScan
+from operators.text.scan.columns import SCAN_SLICE_BYTES
 
 
 @register

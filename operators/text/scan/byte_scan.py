@@ -16,9 +16,11 @@ from functools import cached_property, lru_cache
 import numpy as np
 import pyarrow as pa
 
-from operators.text.columns import TextColumn, filled
 from operators.text.scan.cache import memo
+from operators.text.scan.columns import TextColumn, filled
 from operators.text.scan.unicode_classes import (
+    ASCII_SPACE,
+    BMP_SPACE,
     LOWER,
     UPPER,
     WORD,
@@ -122,7 +124,7 @@ class ByteScan:
     @cached_property
     def space(self) -> np.ndarray:
         """Bytes of whitespace characters (``str.isspace``): one compiled pass (``kernels.scan.space_mask``)."""
-        from operators.text.kernels.scan import ASCII_SPACE, BMP_SPACE, space_mask
+        from operators.text.kernels.scan import space_mask
 
         return space_mask(self.data, ASCII_SPACE, BMP_SPACE).view(np.bool_)
 

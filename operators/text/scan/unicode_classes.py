@@ -17,6 +17,10 @@ _MIXED = 128
 
 # Every non-ASCII code point that str.isspace() accepts (all in the BMP).
 PY_SPACES = tuple(cp for cp in range(0x80, 0x10000) if chr(cp).isspace())
+# ``str.isspace`` as lookup tables for ``kernels.scan.space_mask``: ASCII bytes, and BMP code points
+ASCII_SPACE = np.array([chr(byte).isspace() for byte in range(128)] + [False] * 128, dtype=np.uint8)
+BMP_SPACE = np.zeros(0x10000, dtype=np.uint8)
+BMP_SPACE[list(PY_SPACES)] = 1  # every non-ASCII whitespace character is in the BMP
 
 
 def _flags(char: str) -> int:

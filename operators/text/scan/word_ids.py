@@ -14,8 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from operators.text.filters.rule_base import text_slices
 from operators.text.scan.byte_scan import ByteScan
+from operators.text.scan.columns import text_slices
 
 # CJK ideographs (the Han ranges DataFlow's NgramSampleEvaluator looks for), as code point bounds.
 HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F), (0x30000, 0x323AF))

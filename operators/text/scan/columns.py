@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -11,6 +11,9 @@ import pyarrow.compute as pc
 from operators.text.scan.cache import memo
 
 TextColumn = pa.Array | pa.ChunkedArray
+
+SLICE_BYTES = 8 << 20  # regex passes: each Arrow regex call compiles its pattern and warms its DFA anew
+SCAN_SLICE_BYTES = 2 << 20  # byte scans: a slice's masks and word spans stay in the CPU cache
 
 
 def filled(text: TextColumn) -> pa.ChunkedArray:
@@ -69,3 +72,16 @@ def _on_rows(text: TextColumn, rows: np.ndarray, answer: Callable[[pa.ChunkedArr
     if rows.any():
         found[rows] = answer(filled(text).filter(pa.array(rows)))
     return found
+
+
+def text_slices(text: pa.ChunkedArray, slice_bytes: int | None = None) -> Iterator[pa.ChunkedArray]:
+    """Consecutive row slices of about ``slice_bytes`` (default ``SLICE_BYTES``) of text each (a longer row gets
+    its own)."""
+    slice_bytes = slice_bytes or SLICE_BYTES
+    ends = np.cumsum(to_numpy(pc.binary_length(filled(text))).astype(np.int64))
+    start = 0
+    while start < len(text):
+        before = ends[start - 1] if start else 0
+        stop = max(int(np.searchsorted(ends, before + slice_bytes, side="right")), start + 1)
+        yield text.slice(start, stop - start)
+        start = stop
