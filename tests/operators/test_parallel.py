@@ -15,9 +15,9 @@ from operators import parallel
 from operators.base import REASON_COLUMN, Filter, OperatorContext, Verdict
 from operators.parallel import filter_rows, parallel_map, thread_count
 from operators.registry import get_operator
-from operators.text.filters import rule_base
 from operators.text.filters.rule_base import RuleFilter
 from operators.text.refiners.base import TextRefiner
+from operators.text.scan.columns import text_slices
 
 SPEC = builtin_spec("text_pretrain_filter")
 
@@ -92,7 +92,8 @@ def test_a_failing_task_raises_its_error(monkeypatch):
 def test_rule_filters_of_the_spec_answer_the_same_threaded_inline_and_unsliced(monkeypatch, op):
     table = pa.table({"text": pa.array(mixed_rows(300, 5), pa.string())})
     whole = op.verdict(table, OperatorContext())
-    monkeypatch.setattr(rule_base, "SLICE_BYTES", 400)  # a few dozen slices
+    monkeypatch.setattr(op, "slice_bytes", 400)  # a few dozen slices
+    assert len(list(text_slices(op.text(table), op.slice_bytes))) > 20
     answers = []
     for threads in ("1", "3"):
         monkeypatch.setenv(parallel.THREADS_ENV, threads)
@@ -107,7 +108,8 @@ def test_rule_filters_of_the_spec_answer_the_same_threaded_inline_and_unsliced(m
 def test_refiners_of_the_spec_answer_the_same_threaded_inline_and_unsliced(monkeypatch, op):
     table = pa.table({"text": pa.array(mixed_rows(300, 6), pa.string()), "id": list(range(300))})
     whole = op.run(table, OperatorContext())
-    monkeypatch.setattr(rule_base, "SLICE_BYTES", 400)
+    monkeypatch.setattr(op, "slice_bytes", 400)
+    assert len(list(text_slices(op.text(table), op.slice_bytes))) > 20
     for threads in ("1", "3"):
         monkeypatch.setenv(parallel.THREADS_ENV, threads)
         result = op.run(table, OperatorContext())

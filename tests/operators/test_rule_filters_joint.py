@@ -13,6 +13,7 @@ from operators.text.filters.rule_base import RuleFilter, empty_rows, python_lowe
 from operators.text.filters.words import NoPuncFilter, WordNumberFilter
 from operators.text.scan.byte_scan import ByteScan
 from operators.text.scan.cache import shared_scans
+from operators.text.scan.columns import text_slices
 from tests.conftest import SAMPLES
 
 RULE_FILTERS = sorted((cls for cls in all_operators().values() if issubclass(cls, RuleFilter)),
@@ -32,10 +33,11 @@ def corpus() -> pa.Table:
 
 
 def test_every_rule_filter_answers_together_as_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rule_base, "SLICE_BYTES", 20_000)  # many slices, each shared by all filters
+    monkeypatch.setattr(rule_base, "JOINT_SLICE_BYTES", 20_000)  # many slices, each shared by all filters
     filters = [cls() for cls in RULE_FILTERS]
     assert len(filters) >= 20
     table, ctx = corpus(), OperatorContext()
+    assert len(list(text_slices(filters[0].text(table), rule_base.JOINT_SLICE_BYTES))) > 5
     alone = [f.checked_verdict(table, ctx) for f in filters]
     together = filters[0].joint_verdicts(filters[1:], table, ctx)
     assert len(together) == len(filters)

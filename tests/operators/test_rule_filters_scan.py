@@ -10,11 +10,11 @@ import pyarrow as pa
 import pytest
 
 from operators.base import OperatorContext
-from operators.text.filters import rule_base
 from operators.text.filters.lines import LineEndWithEllipsisFilter
 from operators.text.filters.patterns import SentenceNumberFilter
 from operators.text.filters.words import CapitalWordsFilter, NoPuncFilter, StopWordFilter, UniqueWordsFilter
 from operators.text.scan.byte_scan import ByteScan
+from operators.text.scan.columns import text_slices
 from operators.text.scan.vocabulary import (
     distinct_share_at_most,
     english_stopwords,
@@ -227,7 +227,8 @@ def test_verdict_does_not_depend_on_slicing(monkeypatch, op):
     texts = random_texts(400, 4) + ["The end. Of it. All...\nYES NO", None]
     table = pa.table({"text": pa.array(texts)})
     whole = op.verdict(table, OperatorContext())
-    monkeypatch.setattr(rule_base, "SLICE_BYTES", 50)
+    monkeypatch.setattr(op, "slice_bytes", 50)
+    assert len(list(text_slices(op.text(table), op.slice_bytes))) > 50
     sliced = op.verdict(table, OperatorContext())
     assert whole.keep.tolist() == sliced.keep.tolist()
     assert whole.reason.tolist() == sliced.reason.tolist()
