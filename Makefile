@@ -49,6 +49,7 @@ demo: instance
 
 test: venv chromium
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) DAGSTER_HOME=$$(mktemp -d) $(BIN)/dg check defs
 	$(BIN)/pytest -q
 

@@ -19,7 +19,8 @@ import numpy as np
 import pyarrow as pa
 
 from benchmarks.results_file import write_section
-from dataflow_assets.engine.histograms import column_series, histogram_metadata, text_lengths
+from dataflow_assets.assets.metadata import histogram_metadata
+from dataflow_assets.engine.histograms import column_series, text_lengths
 
 BEGIN, END = "<!-- BENCH ui BEGIN -->", "<!-- BENCH ui END -->"
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from dagster import AssetCheckResult, MetadataValue
 
-from dataflow_assets.assets.metadata import markdown_preview
+from dataflow_assets.assets.metadata import markdown_preview, step_histograms
 from dataflow_assets.assets.nodes import AssetNode, NodeRun, PendingAsset
 from dataflow_assets.engine.export import export_columns, export_stem, stage_export
-from dataflow_assets.engine.histograms import length_columns, step_histograms
+from dataflow_assets.engine.histograms import length_columns
 from dataflow_assets.engine.profile import OutputProfile, ProfileBuilder
 from dataflow_assets.spec.model import PipelineSpec
 from resources.warehouse.row_chunks import RowChunks

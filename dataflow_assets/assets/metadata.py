@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 from dagster import MetadataValue, TableColumn, TableSchema
 
+from dataflow_assets.engine.histograms import write_histograms
+from dataflow_assets.engine.profile import PREVIEW_ROWS
 from dataflow_assets.spec.model import PipelineSpec
+from resources.files import FileStoreResource
 
-PREVIEW_ROWS = 5
 PREVIEW_CELL_CHARS = 120
 
 
@@ -66,3 +71,20 @@ def pipeline_description(spec: PipelineSpec) -> str:
              f"**Steps** ({len(spec.steps)}):\n\n{steps}",
              f"**Export**: {', '.join(spec.export.formats)} and a dataset card."]
     return "\n\n".join(parts)
+
+
+def histogram_metadata(series: dict[str, np.ndarray], out_dir: Path, prefix: str) -> dict[str, Any]:
+    """Draw one histogram per series into ``out_dir/<prefix>__<label>.png``; metadata embedding each and its path."""
+    metadata: dict[str, Any] = {}
+    for label, (png, path) in write_histograms(series, out_dir, prefix).items():
+        image = base64.b64encode(png).decode("ascii")
+        metadata[f"histogram/{label}"] = MetadataValue.md(f"![{label} histogram](data:image/png;base64,{image})")
+        metadata[f"histogram/{label}/path"] = MetadataValue.path(str(path))
+    return metadata
+
+
+def step_histograms(
+    files: FileStoreResource, pipeline: str, step: str, partition: str, series: dict[str, np.ndarray]
+) -> dict[str, Any]:
+    """Histogram metadata for a step's numeric series (empty when there are none)."""
+    return histogram_metadata(series, files.artifact_dir(pipeline, partition), step) if series else {}

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from queue import SimpleQueue
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dagster import (
     AssetCheckKey,
@@ -27,23 +27,32 @@ from dagster import (
     MetadataValue,
 )
 
-from dataflow_assets.assets.metadata import pipeline_description, step_metadata
-from dataflow_assets.engine.histograms import length_columns, step_histograms
+from dataflow_assets.assets.metadata import pipeline_description, step_histograms, step_metadata
+from dataflow_assets.engine.histograms import length_columns
 from dataflow_assets.engine.profile import ProfileBuilder
+from dataflow_assets.engine.step_run import StepOutput
 from dataflow_assets.ingest import prefetch as raw_prefetch
 from dataflow_assets.ingest.stream import read_raw_chunks
 from dataflow_assets.spec.model import CheckSpec, PipelineSpec
 from operators.base import Operator, OperatorKind
 from resources.files import FileStoreResource
+from resources.warehouse.row_chunks import RowChunks
 from resources.warehouse.step_store import StepInput
-from resources.warehouse.step_writes import write_step_output
+from resources.warehouse.step_writes import StepWrite, write_step_output
 from resources.warehouse.writer import WarehouseWriter
-
-if TYPE_CHECKING:
-    from dataflow_assets.assets.step_node import JoinedStep, StepNode
 
 WAREHOUSE_KEY = "duckdb"
 FILES_KEY = "files"
+
+
+@dataclass
+class JoinedStep:
+    """A chain member's output, computed by the chain's first step from ``rows``, and the chain's write."""
+
+    rows: RowChunks
+    output: StepOutput
+    write: StepWrite
+    job: Future
 
 
 @dataclass
@@ -56,7 +65,7 @@ class NodeRun:
 
     context: AssetExecutionContext
     writer: WarehouseWriter
-    chains: dict[str, list[StepNode]] = field(default_factory=dict)  # first step -> filters that answer with it
+    chains: dict[str, Sequence[AssetNode]] = field(default_factory=dict)  # first step -> filters that answer with it
     joined: dict[str, JoinedStep] = field(default_factory=dict)  # a chain member's output, computed by its head
     relay: RelayLog | None = None
     partition_order: list[str] = field(default_factory=list)  # the pipeline's partitions, in ingest order

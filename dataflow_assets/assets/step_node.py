@@ -10,35 +10,23 @@ one by one, so the failing step fails as itself and the ones before it are writt
 from __future__ import annotations
 
 from concurrent.futures import Future
-from dataclasses import dataclass
 from typing import Any
 
 from dagster import AssetCheckResult, MetadataValue
 
 from dataflow_assets.assets.checks import StepOutcome, blank_columns, evaluate, step_checks, written_first
-from dataflow_assets.assets.metadata import step_metadata
-from dataflow_assets.assets.nodes import WAREHOUSE_KEY, AssetNode, NodeRun, PendingAsset, storage_shape
-from dataflow_assets.engine.histograms import score_candidates, step_histograms
+from dataflow_assets.assets.metadata import step_histograms, step_metadata
+from dataflow_assets.assets.nodes import WAREHOUSE_KEY, AssetNode, JoinedStep, NodeRun, PendingAsset, storage_shape
+from dataflow_assets.engine.histograms import score_candidates
 from dataflow_assets.engine.profile import ProfileBuilder
 from dataflow_assets.engine.services import StepServices, step_services
 from dataflow_assets.engine.step_run import StepOutput, filter_chain, run_operator, verdict_only
 from dataflow_assets.spec.model import PipelineSpec, StepSpec
 from operators.base import Operator, OperatorContext
 from operators.registry import get_operator
-from resources.warehouse.row_chunks import RowChunks
 from resources.warehouse.step_index import StepIndex, index_consistency
 from resources.warehouse.step_store import StepInput, handed_off, read_step_input
 from resources.warehouse.step_writes import StepWrite, write_step_outputs
-
-
-@dataclass
-class JoinedStep:
-    """A chain member's output, computed by the chain's first step from ``rows``, and the chain's write."""
-
-    rows: RowChunks
-    output: StepOutput
-    write: StepWrite
-    job: Future
 
 
 class StepNode(AssetNode):
@@ -95,7 +83,7 @@ class StepNode(AssetNode):
 
     def start_chain(self, run: NodeRun, step_input: StepInput) -> tuple[StepOutput, StepWrite, Future] | None:
         """At the head of a filter chain: compute the chain, queue its one write, hand the members their outputs."""
-        chain = run.chains.get(self.name)
+        chain = [node for node in run.chains.get(self.name, ()) if isinstance(node, StepNode)]
         if not chain:
             return None
         try:

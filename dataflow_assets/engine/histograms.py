@@ -1,30 +1,27 @@
 """Small histogram images of score-like columns (scores, lengths, cluster sizes) for the Dagster UI.
 
-Each image is a PNG written under the file store's artifact folder and embedded in the materialization metadata
-as a markdown image with a data URI, plus the path. Drawn with Pillow into a fresh image per call (bars as a numpy
-mask, text with Pillow's built-in font): no global state, safe in any thread, a few milliseconds per image.
+Each image is a PNG written under the file store's artifact folder (``assets/metadata.py`` embeds it in the
+materialization metadata as a markdown image with a data URI, plus the path). Drawn with Pillow into a fresh image
+per call (bars as a numpy mask, text with Pillow's built-in font): no global state, safe in any thread, a few
+milliseconds per image.
 """
 
 from __future__ import annotations
 
-import base64
 import functools
 import io
 import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from dagster import MetadataValue
 from PIL import Image, ImageDraw, ImageFont
 
 from dataflow_assets.spec.model import PipelineSpec, StepSpec
 from operators.base import Operator
-from resources.files import FileStoreResource
 
 MAX_HISTOGRAMS = 4
 BINS = 30
@@ -178,17 +175,15 @@ def _file_name(label: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in label) + ".png"
 
 
-def histogram_metadata(series: dict[str, np.ndarray], out_dir: Path, prefix: str) -> dict[str, Any]:
-    """Draw one histogram per series into ``out_dir/<prefix>__<label>.png``; metadata embedding each and its path."""
-    metadata: dict[str, Any] = {}
+def write_histograms(series: dict[str, np.ndarray], out_dir: Path, prefix: str) -> dict[str, tuple[bytes, Path]]:
+    """Draw one histogram per series into ``out_dir/<prefix>__<label>.png``; each label's PNG bytes and file."""
+    written: dict[str, tuple[bytes, Path]] = {}
     for label, values in series.items():
         png = histogram_png(np.asarray(values, dtype=np.float64), label)
         path = out_dir / _file_name(f"{prefix}__{label}")
         _write_atomically(path, png)
-        image = base64.b64encode(png).decode("ascii")
-        metadata[f"histogram/{label}"] = MetadataValue.md(f"![{label} histogram](data:image/png;base64,{image})")
-        metadata[f"histogram/{label}/path"] = MetadataValue.path(str(path))
-    return metadata
+        written[label] = (png, path)
+    return written
 
 
 def column_series(table: pa.Table, columns: Iterable[str]) -> dict[str, np.ndarray]:
@@ -202,13 +197,6 @@ def score_candidates(op_cls: type[Operator], step: StepSpec) -> list[str]:
     hinted = getattr(op_cls, "histogram_outputs", None)
     logical = list(hinted) if hinted is not None else [name for name in op_cls.outputs if not name.endswith("_id")]
     return [step.outputs.get(name, name) for name in logical]
-
-
-def step_histograms(
-    files: FileStoreResource, pipeline: str, step: str, partition: str, series: dict[str, np.ndarray]
-) -> dict[str, Any]:
-    """Histogram metadata for a step's numeric series (empty when there are none)."""
-    return histogram_metadata(series, files.artifact_dir(pipeline, partition), step) if series else {}
 
 
 def length_columns(spec: PipelineSpec) -> list[str]:

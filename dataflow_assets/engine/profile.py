@@ -14,8 +14,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dataflow_assets.assets.metadata import PREVIEW_ROWS
 from dataflow_assets.engine.histograms import column_series, text_lengths
+
+PREVIEW_ROWS = 5  # rows of a step's output kept for its preview
 
 
 def blank_count(values: pa.ChunkedArray | pa.Array) -> int:

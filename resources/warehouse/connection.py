@@ -12,12 +12,15 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
-from dagster_duckdb import DuckDBResource
 
 from resources.warehouse.catalog import SchemaCatalog
+
+if TYPE_CHECKING:  # the storage engine needs no Dagster: the resource is only a type here
+    from dagster_duckdb import DuckDBResource
 
 
 def quote(identifier: str) -> str:

@@ -6,6 +6,8 @@ import os
 
 from dagster_duckdb import DuckDBResource
 
+__all__ = ["DEFAULT_WAREHOUSE", "DuckDBResource", "warehouse_from_env"]
+
 DEFAULT_WAREHOUSE = "data/warehouse/dataflow.duckdb"
 
 

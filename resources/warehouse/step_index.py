@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
 import xxhash
-from dagster_duckdb import DuckDBResource
 
 from resources.warehouse.connection import connect, quote, registered, table_exists, table_name
 from resources.warehouse.step_store import STATS_TABLE
+
+if TYPE_CHECKING:  # the storage engine needs no Dagster: the resource is only a type here
+    from dagster_duckdb import DuckDBResource
 
 SYSTEM = ("_partition", "_row_id", "_rank")
 

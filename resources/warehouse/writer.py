@@ -27,12 +27,14 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import duckdb
-from dagster_duckdb import DuckDBResource
 
 from resources.warehouse.connection import connect
+
+if TYPE_CHECKING:  # the storage engine needs no Dagster: the resource is only a type here
+    from dagster_duckdb import DuckDBResource
 
 T = TypeVar("T")
 Job = Callable[[duckdb.DuckDBPyConnection], object]
