@@ -12,6 +12,7 @@ included, so a cost moved into an import still shows) and its CPU time (less sen
 from __future__ import annotations
 
 import argparse
+import importlib.machinery
 import json
 import os
 import resource
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 from benchmarks.run_all import corpus_file
@@ -40,6 +42,16 @@ def measure(tree: Path, corpus: Path) -> dict:
     return result
 
 
+def build_kernels(tree: Path) -> None:
+    """Compile a checked-out tree's C kernels in place, as its own pyproject's ext-modules say (``pip install -e .``
+    builds them so for the working tree)."""
+    config = tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8"))
+    for ext in config["tool"]["setuptools"].get("ext-modules", []):
+        target = tree / (ext["name"].replace(".", "/") + importlib.machinery.EXTENSION_SUFFIXES[0])
+        subprocess.run(["cc", "-shared", "-fPIC", *ext.get("extra-compile-args", []), *ext["sources"], "-o",
+                        str(target)], cwd=tree, check=True, capture_output=True)
+
+
 def main() -> None:
     """Alternate the two trees' runs and print the medians."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -54,6 +66,7 @@ def main() -> None:
         subprocess.run(["git", "worktree", "add", "--detach", str(base), args.base], cwd=ROOT, check=True,
                        capture_output=True)
         try:
+            build_kernels(base)
             runs: dict[str, list[dict]] = {"base": [], "now": []}
             for _ in range(args.runs):
                 runs["base"].append(measure(base, corpus))

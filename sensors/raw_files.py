@@ -5,9 +5,11 @@ unchanged file never runs twice and a changed file runs again. A bad file never 
 reported in the tick log and the other files go on.
 """
 
+from __future__ import annotations
+
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dagster import (
     DefaultSensorStatus,
@@ -19,12 +21,14 @@ from dagster import (
     SkipReason,
     sensor,
 )
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from dataflow_assets.engine.export import export_stem
 from dataflow_assets.ingest.reader import file_format, sha256_of
 from dataflow_assets.spec.model import PipelineSpec
 from resources.files import FileStoreResource
+
+if TYPE_CHECKING:  # define_asset_job's return type, a type hint only: it has no public name
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 INVALID_KEY_CHARS = set(",[]\n\r\t")
 

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import threading
 
+import dagster
+import pytest
 import sqlalchemy as db
 from dagster import AssetKey, Definitions, DynamicPartitionsDefinition, MaterializeResult, asset, define_asset_job
 
-from dataflow_assets.cli.run_instance import run_instance
+from dataflow_assets.cli.run_instance import (
+    VERIFIED_DAGSTER,
+    HeldConnectionEventLogStorage,
+    HeldConnectionRunStorage,
+    run_instance,
+)
 
 
 @asset
@@ -103,3 +110,30 @@ def test_dynamic_partitions_are_read_once_and_kept_in_step() -> None:
         with instance.event_log_storage.index_connection() as conn:  # the table itself agrees
             stored = conn.execute(db.text("SELECT partition FROM dynamic_partitions ORDER BY id")).scalars().all()
         assert stored == ["b", "c"]
+
+
+def test_the_fast_path_was_verified_on_this_dagster_release() -> None:
+    """The held-connection storages lean on Dagster's in-memory storages: re-run this file on a new release, then
+    update ``VERIFIED_DAGSTER``."""
+    assert dagster.__version__ == VERIFIED_DAGSTER, (
+        f"Dagster {dagster.__version__} is not the release the fast path was verified on ({VERIFIED_DAGSTER}): "
+        "check tests/test_run_instance.py passes, then update run_instance.VERIFIED_DAGSTER")
+    with run_instance() as instance:
+        assert isinstance(instance.event_log_storage, HeldConnectionEventLogStorage)
+        assert isinstance(instance.run_storage, HeldConnectionRunStorage)
+
+
+def test_a_fast_path_that_cannot_be_built_falls_back_to_dagsters_instance(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Fault injected (a release whose storage lacks what the fast path reads): a warning, then Dagster's own
+    ephemeral instance, on which the run works as before."""
+    def no_engine(self: HeldConnectionEventLogStorage) -> None:
+        raise AttributeError("'HeldConnectionEventLogStorage' object has no attribute '_engine'")
+
+    monkeypatch.setattr(HeldConnectionEventLogStorage, "_hold", no_engine)
+    with caplog.at_level("WARNING", logger="dataflow.run"), run_instance() as instance:
+        assert type(instance.event_log_storage).__name__ == "InMemoryEventLogStorage"
+        assert type(instance.run_storage).__name__ == "InMemoryRunStorage"
+        assert _job().execute_in_process(instance=instance).success
+    assert "could not be built on Dagster" in caplog.text and "DagsterInstance.ephemeral()" in caplog.text

@@ -4,7 +4,10 @@ Each asset's work is a node (``dataflow_assets/assets/nodes.py``); consecutive n
 (``dataflow_assets/assets/segments.py``).
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dagster import (
     AssetKey,
@@ -15,7 +18,6 @@ from dagster import (
     define_asset_job,
     in_process_executor,
 )
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from dataflow_assets.assets.metadata import pipeline_description
 from dataflow_assets.assets.nodes import FILES_KEY, WAREHOUSE_KEY
@@ -23,6 +25,9 @@ from dataflow_assets.assets.partitions import partitions_for, partitions_name
 from dataflow_assets.assets.segments import pipeline_nodes, segment_asset, segments
 from dataflow_assets.spec.model import PipelineSpec
 from sensors.raw_files import build_raw_file_sensor
+
+if TYPE_CHECKING:  # define_asset_job's return type, a type hint only: it has no public name
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 __all__ = ["FILES_KEY", "WAREHOUSE_KEY", "PipelineDefinitions", "asset_key", "build_pipeline", "partitions_for",
            "partitions_name"]

@@ -18,8 +18,15 @@ import threading
 from collections.abc import Iterator
 from queue import SimpleQueue
 
-from dagster import AssetKey, AssetsDefinition, AssetSpec, Failure, MaterializeResult, multi_asset
-from dagster._core.definitions.partitions.definition import DynamicPartitionsDefinition
+from dagster import (
+    AssetKey,
+    AssetsDefinition,
+    AssetSpec,
+    DynamicPartitionsDefinition,
+    Failure,
+    MaterializeResult,
+    multi_asset,
+)
 
 from dataflow_assets.assets.checks import check_specs
 from dataflow_assets.assets.export_node import ExportNode

@@ -1,38 +1,43 @@
 """The Dagster instance ``dataflow run`` materializes in: Dagster's ephemeral instance, on held connections.
 
 Dagster's ephemeral instance keeps runs and events in in-memory SQLite databases, but opens a new connection for
-every query (and sets two pragmas on it): ~170 event writes and ~200 lookups in a run of a 26-asset job. It also
-reflects the asset keys table's columns for every event, and runs alembic's ``stamp`` (loading its migration
-environment) for each new database, which is never migrated. These storages open one more connection to each
-database when they are made and run every query on it, one at a time, each in its own transaction as before;
-they look up the tables and columns once each, and a pipeline's dynamic partition keys once (then kept in step
-with the storage's own adds and deletes). Everything else (the tables, the queries, the instance) is Dagster's
-own, pinned with ``dagster``.
+every query (and sets two pragmas on it): ~170 event writes and ~200 lookups in a run of a 26-asset job. These
+storages are Dagster's own in-memory storages, built by their own constructors; after construction each opens one
+more connection to its database, and the storages' public connection hooks (``run_connection`` /
+``index_connection`` of the event log, ``connect`` of the run storage) hand out that connection, one caller at a
+time, each in its own transaction as before. Tables and the asset keys table's columns are looked up once each, and a
+pipeline's dynamic partition keys once (then kept in step with the storage's own adds and deletes).
+
+Dagster's private modules are imported here because the in-memory storages, the run launcher and the instance type
+have no public import path (``DagsterInstance.ephemeral()`` builds them the same way). The fast path was verified on
+Dagster ``VERIFIED_DAGSTER`` (``tests/dataflow_assets/cli/test_run_instance.py`` fails on any other release until it
+is checked again); if building it fails on some release, ``run_instance`` logs a warning and returns Dagster's own
+ephemeral instance, which is slower but the same for every result.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-import uuid
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 
 import sqlalchemy
 from dagster import DagsterInstance
+
+# no public import path for these (see the module docstring)
 from dagster._core.instance.types import InstanceType
 from dagster._core.launcher.sync_in_memory_run_launcher import SyncInMemoryRunLauncher
 from dagster._core.run_coordinator import DefaultRunCoordinator
 from dagster._core.storage.event_log import InMemoryEventLogStorage
-from dagster._core.storage.event_log.schema import SqlEventLogStorageMetadata
 from dagster._core.storage.noop_compute_log_manager import NoOpComputeLogManager
 from dagster._core.storage.root import TemporaryLocalArtifactStorage
 from dagster._core.storage.runs import InMemoryRunStorage
-from dagster._core.storage.runs.schema import RunStorageSqlMetadata
-from dagster._core.storage.sql import create_engine
-from dagster._core.storage.sqlite import create_in_memory_conn_string
 from sqlalchemy import Connection, Engine
-from sqlalchemy.pool import NullPool, StaticPool
+from sqlalchemy.pool import StaticPool
+
+VERIFIED_DAGSTER = "1.13.27"
+log = logging.getLogger("dataflow.run")
 
 
 class _HeldConnection:
@@ -72,22 +77,16 @@ class _HeldConnection:
 
 
 class _HeldStorage:
-    """What both storages share: a new in-memory database with its tables, and every query on a held connection.
+    """What both storages add to Dagster's: a held connection to the database Dagster's constructor made.
 
     Mixed in before Dagster's storage class: ``dispose`` closes the held connection, then Dagster's."""
 
-    def _open(self, name: str, tables: sqlalchemy.MetaData) -> None:
-        """Dagster's ``__init__`` of an in-memory storage, without the alembic stamp (and preload)."""
-        self._engine = create_engine(create_in_memory_conn_string(f"{name}-{uuid.uuid4()}"), poolclass=NullPool)
-        self._held_conn = self._engine.connect()  # keeps the in-memory database alive
-        with self._held_conn.begin():
-            tables.create_all(self._held_conn)
-        self._held = _HeldConnection(self._engine)
+    _held: _HeldConnection
 
-    @contextmanager
-    def _connect(self) -> Iterator[Connection]:
-        with self._held.transaction() as conn:
-            yield conn
+    def _hold(self) -> None:
+        # the storage's engine is only reachable as Dagster's attribute; a release without it fails here, and
+        # run_instance falls back to the plain ephemeral instance
+        self._held = _HeldConnection(self._engine)  # type: ignore[attr-defined]
 
     def dispose(self) -> None:
         """Close the held connection, then Dagster's."""
@@ -99,27 +98,27 @@ class HeldConnectionEventLogStorage(_HeldStorage, InMemoryEventLogStorage):
     """Dagster's in-memory event log, every query on one held connection."""
 
     def __init__(self) -> None:
-        self._inst_data = None
-        self._handlers = defaultdict(set)
-        self._storage_id = 0
-        self._db_lock = threading.Lock()
-        self._open("events", SqlEventLogStorageMetadata)
+        super().__init__()
+        self._hold()
         self._columns: dict[str, bool] = {}
         self._partitions: dict[str, dict[str, None]] = {}
+
+    def run_connection(self, run_id: str | None = None) -> AbstractContextManager[Connection]:
+        """A transaction on the held connection (the event log's hook for run-sharded reads and writes)."""
+        return self._held.transaction()
+
+    def index_connection(self) -> AbstractContextManager[Connection]:
+        """A transaction on the held connection (the event log's hook for its index tables)."""
+        return self._held.transaction()
 
     def has_table(self, table_name: str) -> bool:
         """Whether the event log database has the table (its tables never change: asked once each)."""
         return self._held.has_table(table_name)
 
     def has_asset_key_col(self, column_name: str) -> bool:
-        """Whether the asset keys table has the column (asked once each, not reflected per event)."""
+        """Whether the asset keys table has the column (asked once each, not reflected per call)."""
         if column_name not in self._columns:
             self._columns[column_name] = super().has_asset_key_col(column_name)
-        return self._columns[column_name]
-
-    def _has_asset_key_col_on_connection(self, conn: Connection, column_name: str) -> bool:
-        if column_name not in self._columns:
-            self._columns[column_name] = super()._has_asset_key_col_on_connection(conn, column_name)
         return self._columns[column_name]
 
     # Dynamic partitions: read once per definition, kept in step with this storage's own adds and deletes (no
@@ -168,21 +167,41 @@ class HeldConnectionRunStorage(_HeldStorage, InMemoryRunStorage):
     """Dagster's in-memory run storage, every query on one held connection."""
 
     def __init__(self) -> None:
-        self._open("runs", RunStorageSqlMetadata)  # instance_info included
+        super().__init__()
+        self._hold()
 
     def connect(self) -> AbstractContextManager[Connection]:
-        """A transaction on the held connection (Dagster's run storage names it ``connect``)."""
-        return self._connect()
+        """A transaction on the held connection (the run storage's connection hook)."""
+        return self._held.transaction()
 
 
-def run_instance() -> DagsterInstance:
+def _fast_instance() -> DagsterInstance:
     """A new in-memory instance, as ``DagsterInstance.ephemeral()`` builds it, with held-connection storages."""
+    run_storage = HeldConnectionRunStorage()
+    try:
+        event_storage = HeldConnectionEventLogStorage()
+    except Exception:
+        run_storage.dispose()
+        raise
     return DagsterInstance(
         instance_type=InstanceType.EPHEMERAL,
         local_artifact_storage=TemporaryLocalArtifactStorage(),
-        run_storage=HeldConnectionRunStorage(),
-        event_storage=HeldConnectionEventLogStorage(),
+        run_storage=run_storage,
+        event_storage=event_storage,
         compute_log_manager=NoOpComputeLogManager(),
         run_coordinator=DefaultRunCoordinator(),
         run_launcher=SyncInMemoryRunLauncher(),
     )
+
+
+def run_instance() -> DagsterInstance:
+    """The in-memory instance of a run: the held-connection one, or Dagster's own if that cannot be built."""
+    try:
+        return _fast_instance()
+    except Exception as error:  # noqa: BLE001 - any failure of the fast path falls back to Dagster's own instance
+        import dagster
+
+        log.warning("dataflow run: the held-connection instance could not be built on Dagster %s (verified on %s): "
+                    "%s: %s; using DagsterInstance.ephemeral() (slower, same results)",
+                    dagster.__version__, VERIFIED_DAGSTER, type(error).__name__, error)
+        return DagsterInstance.ephemeral()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -12,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from dagster import EventLogEntry, ExecuteInProcessResult
-from dagster._core.utils import make_new_run_id
 from dagster_duckdb import DuckDBResource
 
 from dataflow_assets.assets.factory import partitions_name
@@ -137,7 +137,7 @@ def run_spec(
 
         with run_instance() as instance:  # in-memory run storage: no per-event fsync
             instance.add_dynamic_partitions(partitions_name(spec.name), [partition])
-            run_id = make_new_run_id()
+            run_id = str(uuid.uuid4())  # as Dagster makes run ids
             if progress is not None:  # the in-memory event log calls watchers synchronously, as events are stored
                 instance.watch_event_logs(run_id, None, _progress_watcher(progress, len(spec.steps) + 2))
             result = defs.resolve_job_def(f"{spec.name}_job").execute_in_process(
