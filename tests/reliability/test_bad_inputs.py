@@ -1,5 +1,6 @@
 """Bad raw files end to end: the run fails with an error naming the file (and line), nothing is stored for the bad
-partition, and the partition already stored is untouched. (Parser details: tests/test_raw_reader.py.)"""
+partition, and the partition already stored is untouched. (Parser details:
+tests/dataflow_assets/ingest/test_reader.py.)"""
 
 from __future__ import annotations
 

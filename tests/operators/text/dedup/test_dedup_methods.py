@@ -13,7 +13,7 @@ from operators.text.dedup.base import DUP_ROW_ID
 from operators.text.dedup.exact import CCNetDeduplicateFilter, ccnet_normalize
 from operators.text.dedup.ngram import NgramHashDeduplicateFilter, pieces
 from operators.text.dedup.simhash import SimHashDeduplicateFilter, blocks, fingerprints
-from tests.dedup_corpus import make_corpus, score
+from tests.operators.text.dedup.corpus import make_corpus, score
 
 
 def run(op, texts: list[str]):  # noqa: ANN001, ANN201 - an operator, its OperatorResult

@@ -29,7 +29,7 @@ from operators.text.dedup.minhash import MinHashDeduplicateFilter
 from resources.warehouse import step_store
 from resources.warehouse.row_chunks import RowChunks, spill_root
 from tests.conftest import SAMPLES, Project
-from tests.dedup_corpus import make_corpus
+from tests.operators.text.dedup.corpus import make_corpus
 
 SPEC = load_spec(builtin_spec("text_pretrain_filter"))
 SAMPLE = "web_sample.jsonl"

@@ -16,7 +16,7 @@ from operators.base import OperatorContext
 from operators.registry import get_operator
 from resources.warehouse.step_index import stale_partitions
 from tests.conftest import Project
-from tests.dedup_corpus import make_corpus, score
+from tests.operators.text.dedup.corpus import make_corpus, score
 
 SPEC = PipelineSpec.model_validate({
     "name": "dedup_global",

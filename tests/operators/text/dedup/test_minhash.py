@@ -13,7 +13,7 @@ from operators.base import REASON_COLUMN, OperatorContext
 from operators.text.dedup.base import DUP_ROW_ID, components
 from operators.text.dedup.minhash import MinHashDeduplicateFilter
 from operators.text.dedup.minhash_lsh import lsh_params, signatures
-from tests.dedup_corpus import make_corpus, score
+from tests.operators.text.dedup.corpus import make_corpus, score
 
 
 def shingles(text: str, n: int = 5) -> set[str]:

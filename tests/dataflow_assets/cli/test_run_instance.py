@@ -117,7 +117,7 @@ def test_the_fast_path_was_verified_on_this_dagster_release() -> None:
     update ``VERIFIED_DAGSTER``."""
     assert dagster.__version__ == VERIFIED_DAGSTER, (
         f"Dagster {dagster.__version__} is not the release the fast path was verified on ({VERIFIED_DAGSTER}): "
-        "check tests/test_run_instance.py passes, then update run_instance.VERIFIED_DAGSTER")
+        "check tests/dataflow_assets/cli/test_run_instance.py passes, then update run_instance.VERIFIED_DAGSTER")
     with run_instance() as instance:
         assert isinstance(instance.event_log_storage, HeldConnectionEventLogStorage)
         assert isinstance(instance.run_storage, HeldConnectionRunStorage)
