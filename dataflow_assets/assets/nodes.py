@@ -23,6 +23,7 @@ from dagster import (
     AssetCheckSeverity,
     AssetExecutionContext,
     AssetKey,
+    DataVersion,
     MaterializeResult,
     MetadataValue,
 )
@@ -124,11 +125,14 @@ class PendingAsset:
     wait_before_next: bool = False  # a blocking check failed already, or must see the write's result
     blocking: frozenset[str] = frozenset()  # names of the checks that stop later steps when they fail
     checks: list[AssetCheckResult] = field(default_factory=list)
+    data_version: str | None = None  # raw: the file's content hash, so Dagster marks later steps stale on a change
 
     def result(self) -> MaterializeResult:
         """The materialization (after the write committed), with its check results."""
         metadata, self.checks = self.describe(self.job.result())
-        return MaterializeResult(asset_key=self.key, metadata=metadata, check_results=self.checks)
+        version = DataVersion(self.data_version) if self.data_version else None
+        return MaterializeResult(asset_key=self.key, metadata=metadata, check_results=self.checks,
+                                 data_version=version)
 
     def failed_blocking(self) -> list[AssetCheckResult]:
         """Checks of this asset that failed with ERROR severity and guard later steps (after ``result``)."""
@@ -178,7 +182,8 @@ class RawNode(AssetNode):
         write_id, stats = uuid.uuid4().hex, {"input_rows": batch.rows.num_rows}
         database = getattr(run.context.resources, WAREHOUSE_KEY).database
         job = run.writer.submit(lambda conn: write_step_output(conn, spec.name, "raw", partition, batch.rows, None,
-                                                               stats, write_id=write_id, database=database))
+                                                               stats, write_id=write_id, database=database,
+                                                               downstream=spec.table_order[1:]))
         builder = ProfileBuilder(length_columns=length_columns(spec))
         for table in batch.rows.tables():
             builder.add(table)
@@ -191,7 +196,8 @@ class RawNode(AssetNode):
                          "chunks": len(batch.rows.chunks)}
             return metadata | step_histograms(run.files, spec.name, "raw", partition, profile.series), []
 
-        return PendingAsset(self.key, job, describe), StepInput(batch.rows, write_id)
+        pending = PendingAsset(self.key, job, describe, data_version=batch.sha256)
+        return pending, StepInput(batch.rows, write_id)
 
 
 def storage_shape(op_cls: type[Operator], operator: Operator, columns: set[str]) -> tuple[bool, list[str] | None]:

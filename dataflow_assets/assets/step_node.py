@@ -35,6 +35,8 @@ class StepNode(AssetNode):
     def __init__(self, spec: PipelineSpec, step: StepSpec, upstream: str, columns: set[str]) -> None:
         self.name, self.upstream, self.step = step.name, upstream, step
         super().__init__(spec)
+        order = spec.table_order
+        self.downstream = tuple(order[order.index(step.name) + 1:])  # their output is removed when this one writes
         self.op_cls = get_operator(step.op)
         self.needs = frozenset(self.op_cls.requires)
         self.checks = step_checks(step, stateful="state" in self.needs)
@@ -79,7 +81,7 @@ class StepNode(AssetNode):
         stats = {"input_rows": out.input_rows, "drop_counts": dict(out.drop_counts), "metrics": dict(out.metrics)}
         return StepWrite(self.name, out.kept, out.dropped, stats, view_of=self.upstream if self.drops_only else None,
                          side_tables=out.side_tables, patch_of=self.upstream if self.patch_columns else None,
-                         changes=out.changes)
+                         changes=out.changes, downstream=self.downstream)
 
     def start_chain(self, run: NodeRun, step_input: StepInput) -> tuple[StepOutput, StepWrite, Future] | None:
         """At the head of a filter chain: compute the chain, queue its one write, hand the members their outputs."""

@@ -9,6 +9,7 @@ import duckdb
 import pyarrow as pa
 
 from resources.warehouse.connection import quote, table_exists, table_name
+from resources.warehouse.step_store import STATS_TABLE
 
 CELL_CHARS = 60
 
@@ -45,6 +46,17 @@ def _check_relation(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str, d
     return relation
 
 
+def _check_current(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str, partition: str) -> None:
+    """A ``ShowError`` when the partition is in the pipeline but this step's output of it is not current."""
+    if not table_exists(conn, "_dataflow", "step_stats"):
+        return
+    steps = _names(conn, f"SELECT step FROM {STATS_TABLE} WHERE pipeline = ? AND _partition = ?", [pipeline, partition])
+    if steps and step not in steps:
+        raise ShowError(f"step {pipeline}/{step} is not materialized for partition {partition!r}: a step before it "
+                        "was rewritten since (the raw file changed, say) or the run stopped before it; materialize "
+                        "it again")
+
+
 def read_step_rows(
     database: Path | str, pipeline: str, step: str, partition: str | None = None, dropped: bool = False,
     limit: int = 20,
@@ -60,6 +72,7 @@ def read_step_rows(
         where, params = ("WHERE _partition = ?", [partition]) if partition is not None else ("", [])
         total = conn.execute(f"SELECT count(*) FROM {source} {where}", params).fetchall()[0][0]
         if partition is not None and total == 0:
+            _check_current(conn, pipeline, step, partition)
             partitions = _names(conn, f"SELECT DISTINCT _partition FROM {source} ORDER BY 1", [])
             raise ShowError(f"no rows for partition {partition!r} in {pipeline}/{relation}; "
                             f"partitions: {', '.join(partitions) or 'none'}")

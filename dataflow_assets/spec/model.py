@@ -70,6 +70,8 @@ class StepSpec(_Strict):
             raise ValueError(f"step name {value!r} must be lower_snake_case (letters, digits, _)")
         if value in RESERVED_STEP_NAMES:
             raise ValueError(f"step name {value!r} is reserved")
+        if "__" in value:
+            raise ValueError(f"step name {value!r} may not contain '__' (a step's own tables are named <step>__…)")
         return value
 
 

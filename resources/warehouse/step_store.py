@@ -35,8 +35,11 @@ STATS_DDL = f"""
 CREATE SCHEMA IF NOT EXISTS "_dataflow";
 CREATE TABLE IF NOT EXISTS {STATS_TABLE} (
     pipeline VARCHAR, step VARCHAR, _partition VARCHAR, input_rows BIGINT, output_rows BIGINT,
-    dropped_rows BIGINT, drop_counts JSON, metrics JSON, written_at TIMESTAMPTZ, write_id VARCHAR
-)"""
+    dropped_rows BIGINT, drop_counts JSON, metrics JSON, written_at TIMESTAMPTZ, write_id VARCHAR,
+    upstream VARCHAR, upstream_write_id VARCHAR
+);
+ALTER TABLE {STATS_TABLE} ADD COLUMN IF NOT EXISTS upstream VARCHAR;
+ALTER TABLE {STATS_TABLE} ADD COLUMN IF NOT EXISTS upstream_write_id VARCHAR"""
 _HANDOFF: OrderedDict[tuple[str, str, str, str], tuple[str, RowChunks]] = OrderedDict()
 Rows = pa.Table | RowChunks
 SYSTEM = ("_partition", "_row_id")
@@ -45,6 +48,24 @@ _HANDOFF_ENTRIES = 1  # only the last write: the next step's input (older ones o
 
 class StaleInputError(RuntimeError):
     """The upstream partition a step read was rewritten before the step wrote its output."""
+
+
+class NotMaterializedError(LookupError):
+    """A step's partition has no current output: never written, or invalidated when its upstream was rewritten."""
+
+
+def completed_partitions(pipeline: str, step: str) -> str:
+    """SQL for the partitions whose output of ``step`` is current: those with a row in the step stats.
+
+    A step's stats row is written in the transaction that stores its output, and deleted, with that output, in the
+    transaction that rewrites any step before it (``step_writes``): a partition a run has not (re)computed since its
+    upstream changed has none, so a view of the step shows nothing for it."""
+    return (f"(SELECT _partition FROM {STATS_TABLE} WHERE pipeline = '{_literal(pipeline)}' "
+            f"AND step = '{_literal(step)}')")
+
+
+def _literal(text: str) -> str:
+    return text.replace("'", "''")
 
 
 @dataclass(frozen=True)
@@ -109,10 +130,17 @@ def _read_rows(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str, partit
 
 
 def read_step_input(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str, partition: str) -> StepInput:
-    """One partition of a step's output, with its write id: the hand-off when still current, else DuckDB."""
+    """One partition of a step's output, with its write id: the hand-off when still current, else DuckDB.
+
+    ``NotMaterializedError`` when the partition has no current output of ``step`` (never written, or its upstream was
+    rewritten since)."""
     conn.execute(STATS_DDL)
     with transaction(conn):  # rows and write id from one snapshot
         write_id = current_write_id(conn, pipeline, step, partition)
+        if write_id is None:
+            raise NotMaterializedError(
+                f"{pipeline}.{step} has no current output for partition {partition!r}: it was never materialized, "
+                "or a step before it was rewritten since; materialize it first")
         cached = _HANDOFF.get((database_path(conn), pipeline, step, partition))
         if cached is not None and write_id is not None and cached[0] == write_id:
             return StepInput(cached[1], write_id)

@@ -6,6 +6,12 @@ adds to a dropped row, such as a duplicate's original; the step is a view ``upst
 ``<step>__dropped`` a view ``upstream JOIN drops``, so a dropped document's text is stored once, upstream); only
 the rows an in-place refiner changed (``<step>__changes``, the step a patch view over ``upstream``). Consecutive
 steps may be written in one transaction (``write_step_outputs``: a filter chain).
+
+Nothing stale: a write also removes, in its transaction, the partition's output of every step after it
+(``downstream``: tables, drop lists, patches, side tables and stats rows), and the views show only partitions with
+a stats row (``completed_partitions``). A run that stops part-way (killed, disk full, a failed blocking check)
+leaves the later steps of that partition not materialized, never showing rows of an older version or of none.
+Each stats row records the upstream step and the write id of the input it was computed from.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from resources.warehouse.step_store import (
     SYSTEM,
     Rows,
     StaleInputError,
+    completed_partitions,
     current_write_id,
     database_path,
     hand_off,
@@ -82,7 +89,8 @@ def _ensure_filter_views(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog
     their reason and the columns the filter added)."""
     pipeline = catalog.schema
     source, drops = table_name(pipeline, upstream), table_name(pipeline, step + "__drops")
-    _define_view(conn, catalog, step, f"SELECT u.* FROM {source} u ANTI JOIN {drops} d USING (_partition, _row_id)")
+    _define_view(conn, catalog, step, f"SELECT u.* FROM {source} u SEMI JOIN {completed_partitions(pipeline, step)} c "
+                                      f"USING (_partition) ANTI JOIN {drops} d USING (_partition, _row_id)")
     _define_view(conn, catalog, step + "__dropped", f"SELECT u.*, d.* EXCLUDE (_partition, _row_id) FROM {source} u "
                                                     f"JOIN {drops} d USING (_partition, _row_id)")
 
@@ -112,6 +120,7 @@ def _ensure_patch_view(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, 
     patched = ", ".join(f"CASE WHEN c._row_id IS NULL THEN u.{quote(name)} ELSE c.{quote(name)} END AS {quote(name)}"
                         for name in columns)
     _define_view(conn, catalog, step, f"SELECT u.* REPLACE ({patched}) FROM {table_name(pipeline, upstream)} u "
+                                      f"SEMI JOIN {completed_partitions(pipeline, step)} k USING (_partition) "
                                       f"LEFT JOIN {changes} c ON u._partition = c._partition AND u._row_id = c._row_id")
 
 
@@ -138,6 +147,12 @@ class StepWrite:
     patch_of: str | None = None
     changes: Rows | None = None
     write_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    downstream: tuple[str, ...] = ()  # the steps after this one: their output of the partition is removed
+
+    @property
+    def upstream(self) -> str | None:
+        """The step this one's view or patch is over (None: a copying step, whose upstream the caller names)."""
+        return self.view_of or self.patch_of
 
     def incoming(self, pipeline: str, prefix: str = "__") -> dict[str, pa.Table | pa.RecordBatchReader]:
         """The relations the write registers, named ``<prefix>kept`` etc. (checked: the write is one of the
@@ -177,6 +192,7 @@ def write_step_output(
     changes: Rows | None = None,
     write_id: str | None = None,
     database: str | None = None,
+    downstream: Sequence[str] = (),
 ) -> str:
     """Write a step's output for one partition in one transaction; returns the write id (``write_id``, or a new
     one: a caller that hands the rows on before the write commits names the id its next step will check).
@@ -187,10 +203,11 @@ def write_step_output(
     With ``read_from`` = (upstream step, write id of the input), the write is refused (``StaleInputError``,
     nothing stored) when that upstream partition was rewritten since it was read. ``side_tables`` (e.g. a
     dedup step's index) are replaced for the partition in the same transaction, as ``<step>__<name>``.
-    ``database``: the DuckDB file ``conn`` is open on, when the caller knows it (saves a lookup).
+    ``database``: the DuckDB file ``conn`` is open on, when the caller knows it (saves a lookup). ``downstream``:
+    the steps after this one, whose output of the partition the write removes (see the module docstring).
     """
     write = StepWrite(step, kept, dropped, stats, view_of, side_tables, patch_of, changes,
-                      write_id or uuid.uuid4().hex)
+                      write_id or uuid.uuid4().hex, tuple(downstream))
     write_step_outputs(conn, pipeline, partition, [write], read_from, database)
     return write.write_id
 
@@ -216,8 +233,9 @@ def write_step_outputs(
                                   f"{step} ran on it; materialize {step} again")
         catalog = SchemaCatalog(conn, pipeline)
         for write, prefix in zip(writes, prefixes, strict=True):
+            remove_outputs(conn, catalog, partition, write.downstream)
             _store(conn, catalog, partition, write, prefix, incoming)
-        _record_stats(conn, pipeline, partition, writes)
+        _record_stats(conn, pipeline, partition, writes, read_from)
     hand_off(database, pipeline, writes[-1].step, partition, writes[-1].write_id, writes[-1].kept)
 
 
@@ -248,16 +266,41 @@ def _store(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, partition: s
         replace(f"{step}__{name}", f"side_{name}")
 
 
-def _record_stats(conn: duckdb.DuckDBPyConnection, pipeline: str, partition: str, writes: Sequence[StepWrite]) -> None:
-    """Replace the steps' rows of ``_dataflow.step_stats`` for the partition (one delete, one insert)."""
+def remove_outputs(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, partition: str,
+                   steps: Sequence[str]) -> list[str]:
+    """Remove the partition's output of ``steps`` (every table of each step: ``<step>`` and ``<step>__*``) and
+    their stats rows, in the caller's transaction; the steps that had output."""
+    if not steps:
+        return []
+    pipeline = catalog.schema
+    found = [row[0] for row in conn.execute(
+        f"SELECT step FROM {STATS_TABLE} WHERE pipeline = ? AND _partition = ? AND list_contains(?, step)",
+        [pipeline, partition, list(steps)]).fetchall()]
+    for step in found:
+        for table in catalog.tables:
+            if table == step or table.startswith(step + "__"):
+                conn.execute(f"DELETE FROM {table_name(pipeline, table)} WHERE _partition = ?", [partition])
+    if found:
+        conn.execute(f"DELETE FROM {STATS_TABLE} WHERE pipeline = ? AND _partition = ? AND list_contains(?, step)",
+                     [pipeline, partition, found])
+    return found
+
+
+def _record_stats(conn: duckdb.DuckDBPyConnection, pipeline: str, partition: str, writes: Sequence[StepWrite],
+                  read_from: tuple[str, str | None] | None) -> None:
+    """Replace the steps' rows of ``_dataflow.step_stats`` for the partition (one delete, one insert), each with
+    the upstream step and write id its output was computed from."""
     steps = [write.step for write in writes]
     conn.execute(f"DELETE FROM {STATS_TABLE} WHERE pipeline = ? AND _partition = ? AND list_contains(?, step)",
                  [pipeline, partition, steps])
     values, now = [], datetime.now(UTC)
+    upstream, upstream_write = read_from or (writes[0].upstream, None)
     for write in writes:
         drop_counts = dict(write.stats.get("drop_counts", {}))
         values += [pipeline, write.step, partition, write.stats.get("input_rows"), write.kept.num_rows,
                    sum(drop_counts.values()), json.dumps(drop_counts), json.dumps(dict(write.stats.get("metrics", {}))),
-                   now, write.write_id]
-    rows = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(writes))
-    conn.execute(f"INSERT INTO {STATS_TABLE} VALUES {rows}", values)
+                   now, write.write_id, upstream, upstream_write]
+        upstream, upstream_write = write.step, write.write_id
+    rows = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(writes))
+    conn.execute(f"INSERT INTO {STATS_TABLE} (pipeline, step, _partition, input_rows, output_rows, dropped_rows, "
+                 f"drop_counts, metrics, written_at, write_id, upstream, upstream_write_id) VALUES {rows}", values)

@@ -37,6 +37,7 @@ class Deployment:
     """Folders and environment of one throwaway deployment."""
 
     root: Path
+    warehouse_at: Path | None = None  # the DuckDB file, when not root/warehouse.duckdb
 
     @property
     def home(self) -> Path:
@@ -44,7 +45,7 @@ class Deployment:
 
     @property
     def warehouse(self) -> Path:
-        return self.root / "warehouse.duckdb"
+        return self.warehouse_at or self.root / "warehouse.duckdb"
 
     @property
     def raw_dir(self) -> Path:
@@ -84,12 +85,12 @@ class Deployment:
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
 
 
-def make_deployment(root: Path) -> Deployment:
-    """Create the folders, the instance config and the spec."""
-    deployment = Deployment(root)
+def make_deployment(root: Path, spec_yaml: str = SPEC_YAML, warehouse: Path | None = None) -> Deployment:
+    """Create the folders, the instance config and the spec (``warehouse``: elsewhere than ``root``)."""
+    deployment = Deployment(root, warehouse)
     deployment.home.mkdir(parents=True)
     deployment.raw_dir.mkdir(parents=True)
     (root / "specs").mkdir()
-    (root / "specs" / f"{PIPELINE}.yaml").write_text(SPEC_YAML)
+    (root / "specs" / f"{PIPELINE}.yaml").write_text(spec_yaml)
     shutil.copyfile(REPO / "dagster.yaml", deployment.home / "dagster.yaml")
     return deployment

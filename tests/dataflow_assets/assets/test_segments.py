@@ -105,7 +105,11 @@ def test_one_asset_of_a_segment_materializes_alone(project: Project) -> None:
     assert result.success, failure_messages(result)
     assert [e.asset_key.path[-1] for e in result.get_asset_materialization_events()] == ["shout"]
     assert {e.asset_key.path[-1] for e in result.get_asset_check_evaluations()} == {"shout"}
-    assert {table: stored(project, table) for table in before} == before  # read its input back, wrote the same
+    assert stored(project, "shout") == before["shout"]  # read its input back, wrote the same
+    assert stored(project, "long_enough__dropped") == before["long_enough__dropped"]  # before it: untouched
+    assert stored(project, "lowercase") == []  # after it: computed from shout's previous write, so not current
+    assert project.materialize(SPEC, "b.jsonl").success
+    assert {table: stored(project, table) for table in before} == before
 
 
 def test_a_failing_step_leaves_the_steps_before_it_written_and_reported(project: Project) -> None:
@@ -121,7 +125,8 @@ def test_a_failing_step_leaves_the_steps_before_it_written_and_reported(project:
     with duckdb.connect(str(project.root / "warehouse.duckdb"), read_only=True) as conn:
         kept = conn.sql('SELECT text FROM segmented.long_enough ORDER BY _row_id').fetchall()
     assert kept == [("Hello there world",), ("Good Morning all",), ("boom boom",), ("last two words",)]
-    assert stored(project, "shout") == old_shout  # ...the failing one and those after it keep their old contents
+    assert old_shout and stored(project, "shout") == []  # ...the failing one and those after it: not materialized,
+    assert stored(project, "lowercase") == []  # never their contents from the file's previous version
 
 
 CHAIN_SPEC = parse_spec("""\
@@ -160,7 +165,7 @@ def test_rule_filters_answer_as_one_chain_and_a_fault_in_it_fails_its_own_step(p
     assert [e.asset_key.path[-1] for e in result.get_asset_materialization_events()] == ["raw", "long_enough"]
     with duckdb.connect(str(project.root / "warehouse.duckdb"), read_only=True) as conn:
         assert conn.sql("SELECT count(*) FROM chained.long_enough").fetchall() == [(3,)]  # written...
-        assert conn.sql("SELECT text FROM chained.punctuated ORDER BY _row_id").fetchall() == kept  # ...not later
+        assert kept and conn.sql("SELECT text FROM chained.punctuated").fetchall() == []  # ...later: not current
 
 
 def test_a_failing_blocking_check_mid_chain_leaves_the_later_filters_unwritten(project: Project) -> None:

@@ -72,6 +72,8 @@ def test_duplicate_steps_and_reserved_names(tmp_path: Path) -> None:
         load_spec(write(tmp_path, GOOD + "  - name: words\n    op: WordNumberFilter\n"))
     with pytest.raises(SpecError, match=r"spec.yaml:8:11: step 'export', field 'steps\[1\].name': .* is reserved"):
         load_spec(write(tmp_path, GOOD + "  - name: export\n    op: WordNumberFilter\n"))
+    with pytest.raises(SpecError, match=r"step 'a__index'.* may not contain '__'"):
+        load_spec(write(tmp_path, GOOD + "  - name: a__index\n    op: WordNumberFilter\n"))
 
 
 def test_builtin_specs_are_valid_and_cli_agrees(tmp_path: Path) -> None:

@@ -10,7 +10,13 @@ import pytest
 
 from dataflow_assets.engine.step_run import changed_rows
 from resources.warehouse.connection import read_partition
-from resources.warehouse.step_store import StaleInputError, handed_off, read_step_input, step_stats
+from resources.warehouse.step_store import (
+    NotMaterializedError,
+    StaleInputError,
+    handed_off,
+    read_step_input,
+    step_stats,
+)
 from resources.warehouse.step_writes import write_step_output
 
 
@@ -110,6 +116,8 @@ def test_an_old_dropped_table_becomes_the_drop_list(tmp_path: Path) -> None:
     write_step_output(conn, "p", "raw", "y", rows(["c", "d"]), None, {})
     conn.execute("CREATE TABLE p.s__dropped AS SELECT 'y' AS _partition, 'd' AS text, 2::BIGINT AS _row_id, "
                  "'dup' AS _drop_reason, 1::BIGINT AS duplicate_of_row_id")  # the old shape: whole rows
+    conn.execute("INSERT INTO _dataflow.step_stats (pipeline, step, _partition, write_id) "
+                 "VALUES ('p', 's', 'y', 'old')")  # its stats row, as the old warehouse wrote it
     gone = dropped(rows(["b"], 2), "dup").append_column("duplicate_of_row_id", pa.array([1], pa.int64()))
     write_step_output(conn, "p", "s", "x", rows(["a"]), gone, {}, view_of="raw")
     kinds = dict(conn.execute("SELECT table_name, table_type FROM information_schema.tables "
@@ -136,3 +144,36 @@ def test_a_filter_that_becomes_a_copying_step_stores_its_dropped_rows_whole(tmp_
     write_step_output(conn, "p", "s", "x", rows(["b"], 2), dropped(rows(["a"]), "r"), {}, view_of="raw")  # and back
     assert read_partition(conn, "p", "s", "x").column("text").to_pylist() == ["b"]
     assert read_partition(conn, "p", "s__dropped", "x").column("text").to_pylist() == ["a"]
+
+
+def test_a_rewritten_step_removes_every_later_steps_output_of_that_partition(tmp_path: Path) -> None:
+    """Nothing stale: raw rewritten (and the run stopping there) leaves the filter view, the patch view, the copy
+    and its side table with nothing for that partition, and the other partition as it was."""
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    later = ("keep", "tidy", "copy")
+    for partition in ("x", "y"):
+        raw = rows(["a  a", "b", "c  c"])
+        raw_id = write_step_output(conn, "p", "raw", partition, raw, None, {}, downstream=later)
+        kept = rows(["a  a", "c  c"]).take([0, 1]).set_column(1, "_row_id", pa.array([1, 3], pa.int64()))
+        keep_id = write_step_output(conn, "p", "keep", partition, kept, dropped(rows(["b"], 2), "short"), {},
+                                    view_of="raw", read_from=("raw", raw_id), downstream=later[1:])
+        tidied = rows(["a a", "c c"]).set_column(1, "_row_id", pa.array([1, 3], pa.int64()))
+        tidy_id = write_step_output(conn, "p", "tidy", partition, tidied, None, {}, patch_of="keep",
+                                    changes=changed_rows(kept, tidied, ["text"]), read_from=("keep", keep_id),
+                                    downstream=later[2:])
+        write_step_output(conn, "p", "copy", partition, tidied.append_column("n", pa.array([1, 2])), None, {},
+                          read_from=("tidy", tidy_id), side_tables={"index": tidied.select(["_row_id"])})
+    lineage = conn.sql("SELECT step, upstream, upstream_write_id FROM _dataflow.step_stats WHERE _partition = 'x' "
+                       "ORDER BY written_at, step").fetchall()
+    assert [(step, upstream) for step, upstream, _ in lineage] == [
+        ("raw", None), ("keep", "raw"), ("tidy", "keep"), ("copy", "tidy")]
+    assert lineage[1][2] == read_step_input(conn, "p", "raw", "x").write_id  # computed from that raw write
+
+    write_step_output(conn, "p", "raw", "x", rows(["z  z", "y", "w  w"]), None, {}, downstream=later)
+    for step in ("keep", "tidy", "copy", "copy__index", "keep__dropped"):
+        assert conn.sql(f'SELECT count(*) FROM p."{step}" WHERE _partition = ?', params=["x"]).fetchall() == [(0,)]
+        assert conn.sql(f'SELECT count(*) FROM p."{step}" WHERE _partition = ?', params=["y"]).fetchall() != [(0,)]
+    for step in later:
+        with pytest.raises(NotMaterializedError, match=f"p.{step} has no current output for partition 'x'"):
+            read_step_input(conn, "p", step, "x")
+    assert read_partition(conn, "p", "tidy", "y").column("text").to_pylist() == ["a a", "c c"]
