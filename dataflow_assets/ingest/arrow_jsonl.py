@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from dataflow_assets.spec.model import RawSpec
@@ -46,7 +47,10 @@ def is_utf8(buffer: pa.Buffer) -> bool:
 
 
 def arrow_jsonl(data: bytes, end: int, newlines: int, spec: RawSpec, allow_bom: bool) -> pa.Table | None:
-    """The rows of the clean JSONL lines ``data[:end]`` (holding ``newlines`` newlines), or None when not clean."""
+    """The rows of the clean JSONL lines ``data[:end]`` (holding ``newlines`` newlines), or None when not clean
+    (or when the spec has a ``json`` column: its values keep their JSON text through the exact path)."""
+    if "json" in spec.columns.values():
+        return None
     body = end  # the lines without trailing newlines
     while body and data[body - 1] == 0x0A:
         body -= 1
@@ -66,6 +70,8 @@ def arrow_jsonl(data: bytes, end: int, newlines: int, spec: RawSpec, allow_bom: 
         return None
     if any(pa.types.is_timestamp(field.type) for field in table.schema):
         return None
+    if any(_non_finite(column) for column in table.columns):  # NaN / Infinity: not JSON, the exact path says where
+        return None
     for column, kind in spec.columns.items():
         if column not in table.column_names or table.column(column).null_count:
             return None
@@ -73,3 +79,16 @@ def arrow_jsonl(data: bytes, end: int, newlines: int, spec: RawSpec, allow_bom: 
         if check is not None and not check(table.schema.field(column).type):
             return None
     return table
+
+
+def _non_finite(values: pa.ChunkedArray | pa.Array) -> bool:
+    """Whether a column holds a NaN or an infinity anywhere (inside lists and structs too)."""
+    kind = values.type
+    if pa.types.is_floating(kind):
+        return not pc.all(pc.is_finite(values), skip_nulls=True).as_py() if len(values) else False
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _non_finite(pc.list_flatten(values))
+    if pa.types.is_struct(kind):
+        chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+        return any(_non_finite(chunk.field(index)) for chunk in chunks for index in range(kind.num_fields))
+    return False

@@ -20,6 +20,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dataflow_assets.ingest.arrow_jsonl import ARROW_CHECKS, arrow_jsonl, is_blank
+from dataflow_assets.ingest.columns import check_column_names, json_columns, json_text, mixed_types
+from dataflow_assets.ingest.errors import RawFileError
 from dataflow_assets.spec.model import RawSpec
 from operators.parallel import parallel_map
 
@@ -32,15 +34,6 @@ _PY_TYPES: dict[str, tuple[type, ...]] = {
     "list": (list,),
     "object": (dict,),
 }
-
-
-class RawFileError(ValueError):
-    """A raw file that cannot be ingested; the message names file, line and column."""
-
-    def __init__(self, path: Path | str, message: str, line: int | None = None, column: int | None = None):
-        self.path, self.line, self.column = str(path), line, column
-        where = self.path + (f":{line}" if line else "") + (f":{column}" if column else "")
-        super().__init__(f"{where}: {message}")
 
 
 @dataclass
@@ -115,6 +108,7 @@ def jsonl_block(
     newlines = data.count(b"\n", 0, end) if newlines is None else newlines
     fast = arrow_jsonl(data, end, newlines, spec, allow_bom=first_line == 1)
     if fast is not None:
+        check_column_names(path, fast.column_names)
         return with_row_ids(fast, range(first_line, first_line + fast.num_rows)), []
     text, replaced = _decode(path, data[:end], spec.encoding_errors, first_line)
     records, line_numbers = _parse_jsonl(path, text, spec, first_line)
@@ -149,6 +143,10 @@ def _check_types(path: Path, record: dict[str, Any], line: int, spec: RawSpec) -
             raise RawFileError(path, f"column {column!r} must be {kind}, got {type(value).__name__}", line)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
 def _parse_jsonl(
     path: Path, text: str, spec: RawSpec, first_line: int = 1
 ) -> tuple[list[dict[str, Any]], list[int]]:
@@ -157,9 +155,13 @@ def _parse_jsonl(
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line, parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
             raise RawFileError(path, f"invalid JSON: {exc.msg}", number, exc.colno) from exc
+        except ValueError as exc:  # NaN, Infinity, -Infinity: Python reads them, JSON has no such numbers
+            column = line.find(str(exc)) + 1 or None
+            raise RawFileError(path, f"invalid JSON: {exc} is not a JSON number (write null, or a string)", number,
+                               column) from exc
         if not isinstance(record, dict):
             raise RawFileError(path, f"expected a JSON object, got {type(record).__name__}", number, 1)
         for key in record:
@@ -177,6 +179,7 @@ def _parse_csv(path: Path, text: str, spec: RawSpec) -> tuple[list[dict[str, Any
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
         raise RawFileError(path, f"no CSV header: {exc}", 1) from exc
+    check_column_names(path, header)
     records, lines = [], []
     start = reader.line_num + 1
     try:
@@ -190,6 +193,8 @@ def _parse_csv(path: Path, text: str, spec: RawSpec) -> tuple[list[dict[str, Any
             for column, kind in spec.columns.items():
                 if column in record and kind in ("integer", "number"):
                     record[column] = _csv_number(path, record[column], kind, column, start)
+                elif column in record and kind == "json":
+                    record[column] = _csv_json(path, record[column], column, start)
             _check_types(path, record, start, spec)
             records.append(record)
             lines.append(start)
@@ -197,6 +202,15 @@ def _parse_csv(path: Path, text: str, spec: RawSpec) -> tuple[list[dict[str, Any
     except csv.Error as exc:
         raise RawFileError(path, f"CSV syntax: {exc}", reader.line_num) from exc
     return records, lines
+
+
+def _csv_json(path: Path, value: str, column: str, line: int) -> Any:
+    if value == "":
+        return None
+    try:
+        return json.loads(value, parse_constant=_no_constant)
+    except ValueError as exc:
+        raise RawFileError(path, f"column {column!r} is declared json, but {value[:40]!r} is not JSON", line) from exc
 
 
 def _csv_number(path: Path, value: str, kind: str, column: str, line: int) -> int | float | None:
@@ -212,18 +226,17 @@ def _records_to_table(path: Path, records: list[dict[str, Any]], lines: list[int
     columns: dict[str, None] = dict.fromkeys(spec.columns)
     for record in records:
         columns.update(dict.fromkeys(record))
+    check_column_names(path, list(columns))
     arrays = {}
     for column in columns:
         values = [record.get(column) for record in records]
+        if spec.columns.get(column) == "json":
+            arrays[column] = json_text(values)
+            continue
         try:
             arrays[column] = pa.array(values)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            if column in spec.columns and spec.columns[column] != "any":
-                raise RawFileError(path, f"column {column!r} has values of mixed types") from None
-            # an undeclared pass-through column of mixed types is kept as JSON text
-            arrays[column] = pa.array([None if v is None else json.dumps(v) for v in values], pa.string())
-        if pa.types.is_null(arrays[column].type):
-            arrays[column] = arrays[column].cast(pa.string())
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            raise mixed_types(path, column, values, lines) from None
     return pa.table(arrays)
 
 
@@ -235,7 +248,7 @@ def _read_parquet(path: Path, data: bytes, spec: RawSpec) -> pa.Table:
     check_parquet_schema(path, table.schema, spec)
     if table.num_rows == 0:
         raise RawFileError(path, "file has no records")
-    return table
+    return json_columns(table, spec)
 
 
 def check_parquet_schema(path: Path, schema: pa.Schema, spec: RawSpec) -> None:
@@ -250,6 +263,7 @@ def check_parquet_schema(path: Path, schema: pa.Schema, spec: RawSpec) -> None:
     reserved = [c for c in schema.names if c.startswith("_")]
     if reserved:
         raise RawFileError(path, f"columns {reserved}: names starting with '_' are reserved")
+    check_column_names(path, schema.names)
 
 
 def with_row_ids(table: pa.Table, line_numbers: list[int] | range) -> pa.Table:

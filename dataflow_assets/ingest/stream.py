@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dataflow_assets.ingest.arrow_jsonl import is_blank
+from dataflow_assets.ingest.columns import json_columns, same_types
 from dataflow_assets.ingest.reader import (
     RawFileError,
     check_parquet_schema,
@@ -70,13 +71,15 @@ def _jsonl_chunks(path: Path, spec: RawSpec, size: int, block_bytes: int, spill:
     """Each block of lines is parsed while, on the shared pool, it is hashed and the block before it is stored
     (spilled when ``spill``)."""
     rows, replaced, digest = RowChunks(), [], hashlib.sha256()
-    line, blank, parsed = 1, True, None
+    line, blank, parsed, schema = 1, True, None, None
     with path.open("rb") as handle:
         for data, end in _line_blocks(handle, block_bytes):
             tasks = [partial(_parse_block, path, data, end, spec, line), partial(digest.update, memoryview(data)[:end])]
             if parsed is not None:
                 tasks.append(partial(rows.append, parsed, spill=spill))
             (parsed, lines, newlines), *_ = parallel_map(lambda task: task(), tasks)
+            if parsed is not None:
+                schema = same_types(path, schema, parsed)
             replaced += lines
             line += newlines
             if parsed is None and blank:
@@ -125,7 +128,7 @@ def _parquet_chunks(path: Path, spec: RawSpec, size: int, spill: bool) -> RawChu
         check_parquet_schema(path, parquet.schema_arrow, spec)
         rows, first = RowChunks(), 1
         for batch in parquet.iter_batches(batch_size=chunk_rows()):
-            table = pa.Table.from_batches([batch])
+            table = json_columns(pa.Table.from_batches([batch]), spec)
             rows.append(with_row_ids(table, range(first, first + table.num_rows)), spill=spill)
             first += table.num_rows
     except (pa.ArrowInvalid, OSError) as exc:

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 RESERVED_STEP_NAMES = {"raw", "export"}
-ColumnType = Literal["string", "integer", "number", "boolean", "list", "object", "any"]
+# json: any JSON value, stored as JSON text; any: no type check (one type per column still)
+ColumnType = Literal["string", "integer", "number", "boolean", "list", "object", "any", "json"]
 RawFormat = Literal["jsonl", "csv", "parquet"]
 CheckKind = Literal["non_empty", "retention", "null_rate", "metric", "drop_reason_share", "index_consistency"]
 

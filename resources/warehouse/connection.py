@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from resources.warehouse.catalog import SchemaCatalog
+from resources.warehouse.column_types import SchemaDriftError, drift_message, widened
 
 if TYPE_CHECKING:  # the storage engine needs no Dagster: the resource is only a type here
     from dagster_duckdb import DuckDBResource
@@ -89,18 +90,25 @@ def read_partition(
 
 
 def _sync_columns(conn: duckdb.DuckDBPyConnection, target: str, existing: dict[str, str],
-                  columns: list[tuple[str, str]]) -> dict[str, str]:
-    """Add to ``target`` the ``columns`` (name, type) it lacks (a spec may add output columns), and type the
-    columns that only ever held nulls (an all-null batch makes a ``NULL``-typed column) once a batch has values.
-    Returns the table's columns after the change (``existing``: before)."""
+                  columns: list[tuple[str, str]], partition: str) -> dict[str, str]:
+    """Add to ``target`` the ``columns`` (name, type) it lacks (a spec may add output columns), and widen a stored
+    column losslessly where the incoming type needs it (``column_types.widened``; a column that only ever held
+    nulls takes the incoming type). Returns the table's columns after the change (``existing``: before); a type
+    the stored column cannot take is a ``SchemaDriftError`` naming ``partition``, the column and both types."""
     synced = dict(existing)
     for name, column_type in columns:
         if name not in existing:
             conn.execute(f"ALTER TABLE {target} ADD COLUMN {quote(name)} {column_type}")
-        elif existing[name] == '"NULL"' and column_type != '"NULL"':
-            conn.execute(f"ALTER TABLE {target} ALTER COLUMN {quote(name)} TYPE {column_type}")
-        else:
+        elif existing[name] == column_type:
             continue
+        else:
+            wide = widened(existing[name], column_type)
+            if wide is None:
+                raise SchemaDriftError(drift_message(target, partition, name, existing[name], column_type))
+            if wide == existing[name]:
+                continue
+            conn.execute(f"ALTER TABLE {target} ALTER COLUMN {quote(name)} TYPE {wide}")
+            column_type = wide
         synced[name] = column_type
     return synced
 
@@ -149,7 +157,7 @@ def replace_in_open_transaction(
         conn.execute(_create_table_sql(target, shape or incoming, columns))
         catalog.note_table(table, {"_partition": "VARCHAR", **dict(columns)})
     else:
-        synced = _sync_columns(conn, target, existing, columns)
+        synced = _sync_columns(conn, target, existing, columns, partition)
         if synced != existing:
             catalog.note_table(table, synced)
     conn.execute(f"DELETE FROM {target} WHERE _partition = ?", [partition])

@@ -153,3 +153,53 @@ def test_streamed_blocks_match_the_whole_file_and_cut_at_the_last_newline_before
                 data.count(b"\n", start, end) + (end == len(data)) for start, end in zip(starts, ends, strict=True)]
             assert streamed.rows.to_table().equals(whole.table), (threads, block)
             assert (streamed.sha256, streamed.replaced_lines) == (whole.sha256, [91])
+
+
+def test_a_column_mixing_types_names_its_first_offending_line(tmp_path: Path) -> None:
+    lines = ['{"text": "a", "n": 1}', '{"text": "b", "n": null}', '{"text": "c", "n": 2.5}', '{"text": "d", "n": "x"}']
+    path = write(tmp_path, "mixed.jsonl", "\n".join(lines) + "\n")
+    with pytest.raises(RawFileError, match=r"mixed.jsonl:4: column 'n' mixes types: str here, double on the lines "
+                                           r"before; .*declare it `json`"):
+        read_raw(path, SPEC)  # integers beside floating point unify; a string does not
+    nested = write(tmp_path, "nested.jsonl", '{"text": "a", "m": {"k": 1}}\n{"text": "b", "m": {"k": "one"}}\n')
+    with pytest.raises(RawFileError, match=r"nested.jsonl:2: column 'm' mixes types"):
+        read_raw(nested, SPEC)
+    for block in (20, 40):  # the same across the blocks of a file read in chunks
+        with pytest.raises(RawFileError, match=r"mixed.jsonl:4: column 'n' mixes types"):
+            read_raw_chunks(path, SPEC, block_bytes=block)
+
+
+def test_a_json_column_keeps_any_value_as_json_text(tmp_path: Path) -> None:
+    spec = RawSpec(columns={"text": "string", "n": "json"})
+    lines = ['{"text": "a", "n": 1}', '{"text": "b", "n": "x"}', '{"text": "c", "n": {"k": [1, "é"]}}',
+             '{"text": "d", "n": null}']
+    jsonl = read_raw(write(tmp_path, "j.jsonl", "\n".join(lines) + "\n"), spec).table
+    assert jsonl.column("n").to_pylist() == ["1", '"x"', '{"k": [1, "é"]}', None]
+    csv = read_raw(write(tmp_path, "j.csv", 'text,n\na,1\nb,"""x"""\nc,\n'), spec).table
+    assert csv.column("n").to_pylist() == ["1", '"x"', None]
+    with pytest.raises(RawFileError, match=r"bad.csv:2: column 'n' is declared json, but 'x' is not JSON"):
+        read_raw(write(tmp_path, "bad.csv", "text,n\na,x\n"), spec)
+    parquet = tmp_path / "j.parquet"
+    pq.write_table(pa.table({"text": ["a"], "n": [{"k": 1}]}), parquet)
+    assert read_raw(parquet, spec).table.column("n").to_pylist() == ['{"k": 1}']
+
+
+def test_nan_and_infinity_are_not_json_numbers(tmp_path: Path) -> None:
+    path = write(tmp_path, "nan.jsonl", '{"text": "a", "x": 1.5}\n{"text": "b", "x": NaN}\n')
+    with pytest.raises(RawFileError, match=r"nan.jsonl:2:20: invalid JSON: NaN is not a JSON number"):
+        read_raw(path, SPEC)
+    with pytest.raises(RawFileError, match=r"inf.jsonl:1:20: invalid JSON: -Infinity is not a JSON number"):
+        read_raw(write(tmp_path, "inf.jsonl", '{"text": "a", "x": -Infinity}\n'), SPEC)
+
+
+def test_column_names_differing_only_by_case_or_empty_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(RawFileError, match=r"case.jsonl: columns 'text' and 'Text' differ only by case"):
+        read_raw(write(tmp_path, "case.jsonl", '{"text": "a", "Text": "b"}\n'), SPEC)
+    with pytest.raises(RawFileError, match=r"case.csv: columns 'text' and 'TEXT' differ only by case"):
+        read_raw(write(tmp_path, "case.csv", "text,TEXT\na,b\n"), SPEC)
+    with pytest.raises(RawFileError, match=r"empty.jsonl: a column has an empty name"):
+        read_raw(write(tmp_path, "empty.jsonl", '{"text": "a", "": 1}\n{"text": "b", "": 2}\n'), SPEC)
+    parquet = tmp_path / "case.parquet"
+    pq.write_table(pa.table({"text": ["a"], "TEXT": ["b"]}), parquet)
+    with pytest.raises(RawFileError, match=r"case.parquet: columns 'text' and 'TEXT' differ only by case"):
+        read_raw(parquet, SPEC)

@@ -10,6 +10,7 @@ import pyarrow.json  # noqa: F401  (pa.json)
 import pytest
 from dagster_duckdb import DuckDBResource
 
+from resources.warehouse.column_types import SchemaDriftError
 from resources.warehouse.connection import LONG_TEXT_BYTES, connect, read_partition
 from resources.warehouse.row_chunks import RowChunks
 from resources.warehouse.step_store import step_stats
@@ -35,7 +36,7 @@ def test_failed_write_keeps_previous_contents(tmp_path: Path) -> None:
     write_step_output(conn, "p", "s", "a", rows(["keep"]), None, {"input_rows": 1})
     bad_dropped = pa.table({"text": ["d"], "_row_id": ["not-a-number"]})
     write_step_output(conn, "p", "s", "b", rows(["other"]), rows(["d"]), {"input_rows": 2})
-    with pytest.raises(duckdb.ConversionException):  # kept rows are written first, then this insert fails
+    with pytest.raises(SchemaDriftError, match="_row_id"):  # kept rows are written first, then this insert fails
         write_step_output(conn, "p", "s", "a", rows(["new"]), bad_dropped, {"input_rows": 1})
     assert read_partition(conn, "p", "s", "a").column("text").to_pylist() == ["keep"]
     assert [s["input_rows"] for s in step_stats(conn, "p", "a", ["s"])] == [1]
