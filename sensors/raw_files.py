@@ -1,14 +1,18 @@
 """One sensor per pipeline: a new or changed file in its raw folder becomes a partition and a run.
 
-The cursor remembers, per file, its size, mtime and content hash. ``run_key`` is partition + hash, so an
-unchanged file never runs twice and a changed file runs again. A bad file never crashes the tick: it is
-reported in the tick log and the other files go on.
+Files in subfolders count too (Spark-style ``part-*`` output); a partition's key is the file's path under the raw
+folder. The cursor remembers, per file, its size, mtime and content hash. ``run_key`` is partition + hash, so an
+unchanged file never runs twice and a changed file runs again; the run refuses a file whose hash changed since
+the sensor saw it (still being written), and the next tick starts a run for its final contents. A bad file never
+crashes the tick: it is reported in the tick log and the other files go on; a file the pipeline does not read (a
+compressed file, another format) is named in the tick log once.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dagster import (
@@ -24,6 +28,7 @@ from dagster import (
 
 from dataflow_assets.engine.export import export_stem
 from dataflow_assets.ingest.reader import file_format, sha256_of
+from dataflow_assets.ingest.run_tags import SENSED_SHA256_TAG, SOURCE_TAG
 from dataflow_assets.spec.model import PipelineSpec
 from resources.files import FileStoreResource
 
@@ -36,6 +41,19 @@ INVALID_KEY_CHARS = set(",[]\n\r\t")
 def _default_status() -> DefaultSensorStatus:
     running = os.environ.get("DATAFLOW_SENSORS_RUNNING", "").lower() in ("1", "true", "yes")
     return DefaultSensorStatus.RUNNING if running else DefaultSensorStatus.STOPPED
+
+
+def files_under(folder: Path) -> list[Path]:
+    """The files under a raw folder, in subfolders too, sorted; hidden files and folders (``.name``) are not."""
+    return sorted(path for path in folder.rglob("*")
+                  if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts))
+
+
+def unread_reason(path: Path, formats: list[str]) -> str:
+    """Why the sensor does not read a file of the raw folder, in words for the tick log."""
+    if path.suffix.lower() in (".gz", ".bz2", ".xz", ".zst", ".zip"):
+        return f"compressed files are not read; decompress it into the folder ({', '.join(formats)})"
+    return f"not a format this pipeline reads ({', '.join(formats)})"
 
 
 def build_raw_file_sensor(
@@ -59,11 +77,15 @@ def build_raw_file_sensor(
         known = set(context.instance.get_dynamic_partitions(partitions.name or ""))
         run_requests, new_keys, problems = [], [], []
         stems = {export_stem(k): k for k in sorted(known)}
-        for path in sorted(folder.iterdir()):
+        for path in files_under(folder):
+            key = path.relative_to(folder).as_posix()  # unique per file: a/part-0.jsonl and b/part-0.jsonl differ
             fmt = file_format(path)
-            if path.name.startswith(".") or fmt is None or fmt not in spec.raw.formats or not path.is_file():
+            if fmt is None or fmt not in spec.raw.formats:
+                reason = unread_reason(path, spec.raw.formats)
+                if seen.get(key, {}).get("skipped") != reason:  # said once per file, not at every tick
+                    context.log.warning(f"skipped {path}: {reason}")
+                seen[key] = {"skipped": reason}
                 continue
-            key = path.name
             try:
                 if INVALID_KEY_CHARS & set(key):
                     raise ValueError("file name has a character not allowed in a partition key (, [ ] or tab)")
@@ -87,7 +109,7 @@ def build_raw_file_sensor(
                 new_keys.append(key)
             run_requests.append(RunRequest(
                 run_key=f"{key}:{digest[:16]}", partition_key=key,
-                tags={"dataflow/content_sha256": digest, "dataflow/source": str(path)},
+                tags={SENSED_SHA256_TAG: digest, SOURCE_TAG: str(path)},
             ))
         for problem in problems:
             context.log.error(f"skipped bad raw file {problem}")

@@ -45,9 +45,8 @@ class Project:
         return build_definitions(specs, self.warehouse, self.files, self.llm, self.embed)
 
     def add_raw(self, pipeline: str, name: str, content: bytes | str | Path) -> Path:
-        folder = self.files.raw_dir(pipeline)
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / name
+        target = self.files.raw_dir(pipeline) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, Path):
             shutil.copyfile(content, target)
         else:

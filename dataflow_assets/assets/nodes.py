@@ -33,10 +33,13 @@ from dataflow_assets.engine.histograms import length_columns
 from dataflow_assets.engine.profile import ProfileBuilder
 from dataflow_assets.engine.step_run import StepOutput
 from dataflow_assets.ingest import prefetch as raw_prefetch
+from dataflow_assets.ingest.errors import RawFileError
+from dataflow_assets.ingest.run_tags import SENSED_SHA256_TAG, SOURCE_TAG
 from dataflow_assets.ingest.stream import read_raw_chunks
 from dataflow_assets.spec.model import CheckSpec, PipelineSpec
 from operators.base import Operator, OperatorKind
 from resources.files import FileStoreResource
+from resources.warehouse.partitions import PartitionSource
 from resources.warehouse.row_chunks import RowChunks
 from resources.warehouse.step_store import StepInput
 from resources.warehouse.step_writes import StepWrite, write_step_output
@@ -177,13 +180,20 @@ class RawNode(AssetNode):
         spec, partition = self.spec, run.partition
         path = run.files.raw_file(spec.name, partition)
         batch = raw_prefetch.take(path, spec.raw) or read_raw_chunks(path, spec.raw)
+        tags = run.context.run.tags
+        seen = tags.get(SENSED_SHA256_TAG)
+        if seen and seen != batch.sha256:  # the sensor hashed the file before: it changed since (still being written?)
+            raise RawFileError(path, f"the file changed since the sensor saw it (sha256 {seen[:12]}…, now "
+                               f"{batch.sha256[:12]}…): still being written? The sensor starts a new run once it "
+                               "stops changing; nothing was stored")
         if batch.replaced_lines:
             run.log.warning(f"{path}: invalid UTF-8 replaced with U+FFFD on lines {batch.replaced_lines[:20]}")
         write_id, stats = uuid.uuid4().hex, {"input_rows": batch.rows.num_rows}
         database = getattr(run.context.resources, WAREHOUSE_KEY).database
+        found = PartitionSource(tags.get(SOURCE_TAG, str(path)), batch.sha256)
         job = run.writer.submit(lambda conn: write_step_output(conn, spec.name, "raw", partition, batch.rows, None,
                                                                stats, write_id=write_id, database=database,
-                                                               downstream=spec.table_order[1:]))
+                                                               downstream=spec.table_order[1:], source=found))
         builder = ProfileBuilder(length_columns=length_columns(spec))
         for table in batch.rows.tables():
             builder.add(table)

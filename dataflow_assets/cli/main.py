@@ -63,18 +63,25 @@ def specs(paths: tuple[Path, ...]) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Where to write the exported rows (.jsonl or .parquet); a .card.md is written beside it.")
 @click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Keep the step tables in this DuckDB file (default: a temporary one).")
-def run(spec: Path, input_file: Path, out: Path, warehouse: Path | None) -> None:
+              help="Keep the step tables in this DuckDB file, deduplicating against its partitions (default: a "
+                   "temporary one; $DATAFLOW_WAREHOUSE is not used unless passed here).")
+@click.option("--partition", default=None,
+              help="The partition key (default: the input's file name); name apart two inputs of one name.")
+def run(spec: Path, input_file: Path, out: Path, warehouse: Path | None, partition: str | None) -> None:
     """Run SPEC on INPUT_FILE through the Dagster definitions, without the UI."""
+    from dataflow_assets.cli.run_files import RunFileError
     from dataflow_assets.cli.runner import PipelineRunError, StepProgress, run_spec, summary_table
 
     def report(step: StepProgress) -> None:
         rows = "" if step.rows is None else f"{step.rows:>9} rows"
         click.echo(f"[{step.done:>{len(str(step.total))}}/{step.total}] {step.step:<34}{rows}", err=True)
 
+    if warehouse is None and os.environ.get("DATAFLOW_WAREHOUSE"):
+        click.echo("note: a temporary warehouse is used; pass --warehouse \"$DATAFLOW_WAREHOUSE\" to keep the step "
+                   "tables there", err=True)
     try:
-        summary = run_spec(spec, input_file, out, warehouse, progress=report)
-    except (SpecError, PipelineRunError, FileNotFoundError) as exc:
+        summary = run_spec(spec, input_file, out, warehouse, progress=report, partition=partition)
+    except (SpecError, PipelineRunError, FileNotFoundError, RunFileError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(summary_table(summary.steps))
     click.echo(f"exported {summary.exported_rows} rows -> " + ", ".join(str(p) for p in summary.outputs.values()))

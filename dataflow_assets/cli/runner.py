@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -17,11 +14,14 @@ from dagster_duckdb import DuckDBResource
 
 from dataflow_assets.assets.factory import partitions_name
 from dataflow_assets.assets.project import build_definitions
+from dataflow_assets.cli.run_files import out_kind, partition_key, publish, run_folder, stage_input
 from dataflow_assets.engine.export import export_path
 from dataflow_assets.ingest import prefetch as raw_prefetch
+from dataflow_assets.ingest.run_tags import SOURCE_TAG
 from dataflow_assets.spec.loader import load_spec
 from resources.files import FileStoreResource
 from resources.warehouse.connection import connect
+from resources.warehouse.partitions import ingest_order
 from resources.warehouse.step_store import step_stats
 
 
@@ -100,66 +100,68 @@ def failure_messages(result: ExecuteInProcessResult) -> list[str]:
     return messages
 
 
-def _stage_input(source: Path, raw_dir: Path) -> Path:
-    raw_dir.mkdir(parents=True, exist_ok=True)
-    target = raw_dir / source.name
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
-    return target
-
-
 def run_spec(
     spec_path: Path | str, input_path: Path | str, out: Path | str | None = None, warehouse: Path | str | None = None,
-    progress: ProgressCallback | None = None,
+    progress: ProgressCallback | None = None, partition: str | None = None,
 ) -> RunSummary:
-    """Materialize every asset of a spec for one input file in a temporary instance; copy the export to ``out``.
+    """Materialize every asset of a spec for one input file in a temporary instance; move the export to ``out``.
 
-    ``progress`` is called after each asset (raw, every step, export) is materialized.
+    ``progress`` is called after each asset (raw, every step, export) is materialized. ``partition``: the partition
+    key (default: the input's file name; see ``run_files`` for the rules). In a kept ``warehouse`` the run knows the
+    partitions already there, in their ingest order, so global dedup compares this batch with them.
     """
     spec = load_spec(spec_path)
     source = Path(input_path)
     if not source.is_file():
         raise FileNotFoundError(f"input file {source} does not exist")
-    with tempfile.TemporaryDirectory(prefix="dataflow-run-") as tmp_name, ExitStack() as cleanup:
+    kind = out_kind(Path(out), source) if out else None
+    with run_folder() as tmp_name, ExitStack() as cleanup:
         tmp = Path(tmp_name)
         files = FileStoreResource(raw_root=str(tmp / "raw"), export_root=str(tmp / "out"))
-        staged = _stage_input(source.resolve(), files.raw_dir(spec.name))
+        database = DuckDBResource(database=str(Path(warehouse).resolve() if warehouse else tmp / "run.duckdb"))
+        known = _known_partitions(database, spec.name) if warehouse else []
+        partition = partition_key(source, partition, known)
+        staged = stage_input(source.resolve(), files.raw_dir(spec.name), partition)
         raw_prefetch.prefetch(staged, spec.raw)  # parsed while Dagster builds its instance and the job
         cleanup.callback(raw_prefetch.discard, staged)
-        database = DuckDBResource(database=str(Path(warehouse).resolve() if warehouse else tmp / "run.duckdb"))
         defs = build_definitions([spec], database, files)
-        partition = source.name
         # Dagster's storage modules (~1 s of imports) load here, as DagsterInstance.ephemeral() loads them: while the
         # raw file is parsed on the prefetch thread
         from dataflow_assets.cli.run_instance import run_instance
 
         with run_instance() as instance:  # in-memory run storage: no per-event fsync
-            instance.add_dynamic_partitions(partitions_name(spec.name), [partition])
+            order = [name for name, _ in known if name != partition] + [partition]
+            instance.add_dynamic_partitions(partitions_name(spec.name), order)  # the warehouse's ingest order
             run_id = str(uuid.uuid4())  # as Dagster makes run ids
             if progress is not None:  # the in-memory event log calls watchers synchronously, as events are stored
                 instance.watch_event_logs(run_id, None, _progress_watcher(progress, len(spec.steps) + 2))
             result = defs.resolve_job_def(f"{spec.name}_job").execute_in_process(
-                partition_key=partition, instance=instance, raise_on_error=False,
-                run_config=QUIET_RUN_CONFIG, run_id=run_id,
+                partition_key=partition, instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG,
+                run_id=run_id, tags={SOURCE_TAG: str(source.resolve())},
             )
             if not result.success:
-                raise PipelineRunError("\n".join(failure_messages(result)) or "run failed")
+                messages = [message.replace(str(staged), str(source)) for message in failure_messages(result)]
+                raise PipelineRunError("\n".join(messages) or "run failed")
         with connect(database) as conn:
             steps = step_stats(conn, spec.name, partition, spec.table_order)
-        outputs = _move_outputs(files.export_dir(spec.name), partition, Path(out) if out else None)
+        outputs = _move_outputs(files.export_dir(spec.name), partition, Path(out) if out else None, kind)
     return RunSummary(spec.name, partition, outputs, steps)
 
 
-def _move_outputs(export_dir: Path, partition: str, out: Path | None) -> dict[str, Path]:
-    """The run's export (in its temporary folder, removed after) and its card, moved to ``out``: renamed when on
-    the same file system, not copied."""
-    if out is None:
+def _known_partitions(database: DuckDBResource, pipeline: str) -> list[tuple[str, str]]:
+    """The warehouse's partitions of the pipeline (ingest order) and their sources; none for a new warehouse."""
+    if not Path(database.database).is_file():
+        return []
+    with connect(database) as conn:
+        return ingest_order(conn, pipeline)
+
+
+def _move_outputs(export_dir: Path, partition: str, out: Path | None, kind: str | None) -> dict[str, Path]:
+    """The run's export (in its temporary folder, removed after) and its card, published at ``out`` (see
+    ``run_files.publish``: complete or not at all)."""
+    if out is None or kind is None:
         return {}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    kind = "parquet" if out.suffix == ".parquet" else "jsonl"
-    shutil.move(export_path(export_dir, partition, kind), out)
+    publish(export_path(export_dir, partition, kind), out)
     card = out.with_name(out.stem + ".card.md")
-    shutil.move(export_path(export_dir, partition, "card.md"), card)
+    publish(export_path(export_dir, partition, "card.md"), card)
     return {kind: out, "card": card}

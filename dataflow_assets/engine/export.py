@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import duckdb
@@ -29,8 +29,9 @@ def _atomic_write(path: Path, write: Any) -> None:
 
 
 def export_stem(partition: str) -> str:
-    """The export file name of a partition, without suffix: the raw file name's stem."""
-    return Path(partition).stem
+    """The export file of a partition, without suffix: the raw file's path under the raw folder, without its suffix
+    (``a/part-00000.jsonl`` -> ``a/part-00000``), so files of one name in different folders stay apart."""
+    return PurePosixPath(partition).with_suffix("").as_posix()
 
 
 def export_path(out_dir: Path, partition: str, kind: str) -> Path:
@@ -126,7 +127,7 @@ class StagedExport:
 def stage_export(spec: PipelineSpec, partition: str, rows: pa.Table | RowChunks, out_dir: Path) -> StagedExport:
     """Write the export's data files (JSONL, Parquet: side by side, streaming chunk by chunk) under temporary
     names next to their final paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    export_path(out_dir, partition, "card.md").parent.mkdir(parents=True, exist_ok=True)
     rows = rows if isinstance(rows, RowChunks) else RowChunks.of(rows)
     writers: dict[str, Callable[[Path], None]] = {}
     if "jsonl" in spec.export.formats:

@@ -27,17 +27,22 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from operators.base import REASON_COLUMN
-from resources.warehouse.catalog import SchemaCatalog, view_fingerprint
-from resources.warehouse.connection import quote, registered, replace_in_open_transaction, table_name, transaction
+from resources.warehouse.catalog import SchemaCatalog
+from resources.warehouse.connection import registered, replace_in_open_transaction, table_name, transaction
+from resources.warehouse.partitions import PartitionSource, register_partition
 from resources.warehouse.row_chunks import batch_reader, coalesced, unified_schema
+from resources.warehouse.step_shapes import (
+    drop_list_names,
+    ensure_drop_list,
+    ensure_filter_views,
+    ensure_patch_view,
+    ensure_table_slot,
+)
 from resources.warehouse.step_store import (
     STATS_DDL,
     STATS_TABLE,
-    SYSTEM,
     Rows,
     StaleInputError,
-    completed_partitions,
     current_write_id,
     database_path,
     hand_off,
@@ -60,78 +65,10 @@ def _schema(rows: Rows) -> pa.Schema | None:
     return rows.schema if isinstance(rows, pa.Table) else unified_schema(chunk.schema for chunk in rows.chunks)
 
 
-def drop_list_names(names: Sequence[str], upstream: Sequence[str] | set[str]) -> list[str]:
-    """What a pure filter's drop list keeps of its dropped rows' columns ``names``: the system columns, the
-    reason, and the columns the filter added (those its ``upstream`` lacks)."""
-    return [name for name in names if name not in upstream or name in SYSTEM or name == REASON_COLUMN]
-
-
 def drop_list_columns(dropped: Rows, kept: Rows) -> list[str]:
     """The columns of a pure filter's ``dropped`` rows that its drop list stores (``kept``: the upstream's)."""
     dropped_schema, kept_schema = _schema(dropped), _schema(kept)
     return drop_list_names(dropped_schema.names if dropped_schema else [], kept_schema.names if kept_schema else [])
-
-
-def _define_view(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, step: str, select: str) -> None:
-    """Make ``step`` the view ``select`` (a step table of that name is dropped); an unchanged view is kept."""
-    if catalog.has_view(step, select):
-        return
-    name = table_name(catalog.schema, step)
-    if catalog.kind(step) == "BASE TABLE":  # the step was a copying step before
-        conn.execute(f"DROP TABLE {name}")
-    conn.execute(f"CREATE OR REPLACE VIEW {name} AS {select}")
-    conn.execute(f"COMMENT ON VIEW {name} IS '{view_fingerprint(select)}'")
-    catalog.note_view(step, select)
-
-
-def _ensure_filter_views(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, step: str, upstream: str) -> None:
-    """The step (upstream rows without the drops) and ``<step>__dropped`` (upstream rows of the drops, with
-    their reason and the columns the filter added)."""
-    pipeline = catalog.schema
-    source, drops = table_name(pipeline, upstream), table_name(pipeline, step + "__drops")
-    _define_view(conn, catalog, step, f"SELECT u.* FROM {source} u SEMI JOIN {completed_partitions(pipeline, step)} c "
-                                      f"USING (_partition) ANTI JOIN {drops} d USING (_partition, _row_id)")
-    _define_view(conn, catalog, step + "__dropped", f"SELECT u.*, d.* EXCLUDE (_partition, _row_id) FROM {source} u "
-                                                    f"JOIN {drops} d USING (_partition, _row_id)")
-
-
-def _ensure_drop_list(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, step: str, upstream: str) -> None:
-    """Before a pure filter's drop list is written: a ``<step>__dropped`` table (the step stored whole dropped
-    rows before) becomes the drop list ``<step>__drops``, its other partitions kept, and is dropped."""
-    dropped, drops = step + "__dropped", step + "__drops"
-    if catalog.kind(dropped) != "BASE TABLE":
-        return
-    if catalog.columns(drops) is None:
-        described = conn.execute(f"DESCRIBE {table_name(catalog.schema, upstream)}").fetchall()
-        upstream_columns = {row[0] for row in described}
-        old = catalog.columns(dropped) or {}
-        kept = drop_list_names(list(old), upstream_columns)
-        conn.execute(f"CREATE TABLE {table_name(catalog.schema, drops)} AS SELECT "
-                     f"{', '.join(quote(name) for name in kept)} FROM {table_name(catalog.schema, dropped)}")
-        catalog.note_table(drops, {name: old[name] for name in kept})
-    conn.execute(f"DROP TABLE {table_name(catalog.schema, dropped)}")
-    catalog.note_dropped(dropped)
-
-
-def _ensure_patch_view(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, step: str, upstream: str) -> None:
-    pipeline = catalog.schema
-    changes = table_name(pipeline, step + "__changes")
-    columns = [name for name in catalog.columns(step + "__changes") or {} if name not in SYSTEM]
-    patched = ", ".join(f"CASE WHEN c._row_id IS NULL THEN u.{quote(name)} ELSE c.{quote(name)} END AS {quote(name)}"
-                        for name in columns)
-    _define_view(conn, catalog, step, f"SELECT u.* REPLACE ({patched}) FROM {table_name(pipeline, upstream)} u "
-                                      f"SEMI JOIN {completed_partitions(pipeline, step)} k USING (_partition) "
-                                      f"LEFT JOIN {changes} c ON u._partition = c._partition AND u._row_id = c._row_id")
-
-
-def _ensure_table_slot(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, step: str) -> None:
-    for name in (step, step + "__dropped"):
-        if catalog.kind(name) == "VIEW":  # the step was a view-backed filter before
-            conn.execute(f"DROP VIEW {table_name(catalog.schema, name)}")
-            catalog.note_dropped(name)
-    if catalog.kind(step + "__drops") == "BASE TABLE":  # its drop list: the dropped rows are stored whole now
-        conn.execute(f"DROP TABLE {table_name(catalog.schema, step + '__drops')}")
-        catalog.note_dropped(step + "__drops")
 
 
 @dataclass(frozen=True)
@@ -148,6 +85,7 @@ class StepWrite:
     changes: Rows | None = None
     write_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     downstream: tuple[str, ...] = ()  # the steps after this one: their output of the partition is removed
+    source: PartitionSource | None = None  # raw: the file the rows came from (registers the partition)
 
     @property
     def upstream(self) -> str | None:
@@ -193,6 +131,7 @@ def write_step_output(
     write_id: str | None = None,
     database: str | None = None,
     downstream: Sequence[str] = (),
+    source: PartitionSource | None = None,
 ) -> str:
     """Write a step's output for one partition in one transaction; returns the write id (``write_id``, or a new
     one: a caller that hands the rows on before the write commits names the id its next step will check).
@@ -205,9 +144,10 @@ def write_step_output(
     dedup step's index) are replaced for the partition in the same transaction, as ``<step>__<name>``.
     ``database``: the DuckDB file ``conn`` is open on, when the caller knows it (saves a lookup). ``downstream``:
     the steps after this one, whose output of the partition the write removes (see the module docstring).
+    ``source``: raw's file and hash, which register the partition in the warehouse's ingest order.
     """
     write = StepWrite(step, kept, dropped, stats, view_of, side_tables, patch_of, changes,
-                      write_id or uuid.uuid4().hex, tuple(downstream))
+                      write_id or uuid.uuid4().hex, tuple(downstream), source)
     write_step_outputs(conn, pipeline, partition, [write], read_from, database)
     return write.write_id
 
@@ -236,6 +176,9 @@ def write_step_outputs(
             remove_outputs(conn, catalog, partition, write.downstream)
             _store(conn, catalog, partition, write, prefix, incoming)
         _record_stats(conn, pipeline, partition, writes, read_from)
+        for write in writes:
+            if write.source is not None:
+                register_partition(conn, pipeline, partition, write.source)
     hand_off(database, pipeline, writes[-1].step, partition, writes[-1].write_id, writes[-1].kept)
 
 
@@ -251,14 +194,14 @@ def _store(conn: duckdb.DuckDBPyConnection, catalog: SchemaCatalog, partition: s
                                     shape if shape in registered_names else None, catalog=catalog)
 
     if write.view_of is not None:
-        _ensure_drop_list(conn, catalog, step, write.view_of)
+        ensure_drop_list(conn, catalog, step, write.view_of)
         replace(f"{step}__drops", "drops")
-        _ensure_filter_views(conn, catalog, step, write.view_of)
+        ensure_filter_views(conn, catalog, step, write.view_of)
     elif write.patch_of is not None:
         replace(f"{step}__changes", "changes")
-        _ensure_patch_view(conn, catalog, step, write.patch_of)
+        ensure_patch_view(conn, catalog, step, write.patch_of)
     else:
-        _ensure_table_slot(conn, catalog, step)
+        ensure_table_slot(conn, catalog, step)
         replace(step, "kept")
         if write.dropped is not None:
             replace(f"{step}__dropped", "dropped")

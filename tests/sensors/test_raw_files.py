@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 
+import duckdb
 from dagster import SensorResult, build_sensor_context
 
 from dataflow_assets.assets.factory import build_pipeline, partitions_name
+from dataflow_assets.cli.runner import failure_messages
 from dataflow_assets.spec.loader import parse_spec
 from tests.conftest import Project
 
@@ -75,3 +77,45 @@ def test_files_whose_exports_would_collide_are_refused(project: Project) -> None
     second = tick(project, first.cursor)
     assert [r.partition_key for r in first.run_requests] == ["news.jsonl"]
     assert second.run_requests == [] and "same name stem as 'news.jsonl'" in str(second.skip_reason)
+
+
+def test_files_of_one_name_in_two_subfolders_are_two_partitions_kept_apart(project: Project) -> None:
+    project.add_raw("watched", "a/part-00000.jsonl", '{"text": "one two three"}\n')
+    project.add_raw("watched", "b/part-00000.jsonl", '{"text": "four five six"}\n{"text": "seven eight"}\n')
+    result = tick(project, None)
+    keys = [r.partition_key for r in result.run_requests]
+    assert keys == ["a/part-00000.jsonl", "b/part-00000.jsonl"]
+    assert result.run_requests[1].tags["dataflow/source"].endswith("watched/b/part-00000.jsonl")
+    for key in keys:
+        run = project.materialize(SPEC, key)
+        assert run.success, failure_messages(run)
+    out = project.files.export_dir("watched")
+    assert all((out / key).is_file() and (out / key).with_suffix(".card.md").is_file() for key in keys)  # apart
+    with duckdb.connect(str(project.root / "warehouse.duckdb"), read_only=True) as conn:
+        assert dict(conn.sql("SELECT _partition, count(*) FROM watched.raw GROUP BY 1").fetchall()) == {
+            "a/part-00000.jsonl": 1, "b/part-00000.jsonl": 2}
+
+
+def test_a_file_the_pipeline_does_not_read_is_named_in_the_log_once(project: Project) -> None:
+    project.add_raw("watched", "batch.jsonl.gz", b"\x1f\x8b compressed")
+    logged: list[str] = []
+    sensor = build_pipeline(SPEC).sensor
+    cursor = None
+    for _ in range(2):
+        context = build_sensor_context(instance=project.instance, cursor=cursor, resources={"files": project.files})
+        context.log.warning = logged.append  # type: ignore[method-assign]  # what the tick log receives
+        result = sensor(context)
+        cursor = result.cursor
+    assert len(logged) == 1 and "batch.jsonl.gz: compressed files are not read" in logged[0]
+
+
+def test_a_file_changed_after_the_sensor_saw_it_is_refused_by_the_run(project: Project) -> None:
+    path = project.add_raw("watched", "growing.jsonl", '{"text": "first words here"}\n')
+    request = tick(project, None).run_requests[0]
+    path.write_text('{"text": "first words here"}\n{"text": "more written later"}\n')  # still being written
+    job = project.definitions([SPEC]).resolve_job_def("watched_job")
+    result = job.execute_in_process(partition_key="growing.jsonl", instance=project.instance, tags=request.tags,
+                                    raise_on_error=False)
+    assert not result.success
+    (message,) = failure_messages(result)
+    assert "growing.jsonl: the file changed since the sensor saw it" in message and "nothing was stored" in message
