@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from operators.parallel import filter_rows
 
@@ -37,9 +37,25 @@ class OperatorKind(enum.StrEnum):
 
 
 class OperatorConfig(BaseModel):
-    """Base for operator configs: unknown fields are an error, never silently ignored."""
+    """Base for operator configs: unknown fields are an error, never silently ignored, and a ``min_<x>`` above its
+    ``max_<x>`` (numbers, or dicts of numbers per key) is an error, never a filter that keeps nothing."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="after")
+    def _bounds_in_order(self) -> OperatorConfig:
+        for name in type(self).model_fields:
+            if not name.startswith("min_") or f"max_{name[4:]}" not in type(self).model_fields:
+                continue
+            low, high = getattr(self, name), getattr(self, f"max_{name[4:]}")
+            pairs = ([(key, low[key], high[key]) for key in low if key in high]
+                     if isinstance(low, dict) and isinstance(high, dict) else [("", low, high)])
+            for key, lo, hi in pairs:
+                if isinstance(lo, int | float) and isinstance(hi, int | float) and lo > hi:
+                    where = f"[{key!r}]" if key else ""
+                    raise ValueError(f"{name}{where} ({lo}) is greater than max_{name[4:]}{where} ({hi}): "
+                                     "no row could pass")
+        return self
 
 
 @dataclass
@@ -168,6 +184,12 @@ class Filter(Operator):
     """Filters answer keep/drop + reason; this class splits the batch and does the bookkeeping."""
 
     kind = OperatorKind.FILTER
+    drop_reasons: ClassVar[tuple[str, ...]] = ()  # every reason the filter can give a dropped row
+
+    @classmethod
+    def reasons(cls) -> tuple[str, ...]:
+        """The reasons this filter can give (specs' ``drop_reason_share`` checks name one of them)."""
+        return cls.drop_reasons
 
     @abstractmethod
     def verdict(self, batch: pa.Table, ctx: OperatorContext) -> Verdict:

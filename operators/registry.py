@@ -12,7 +12,7 @@ import pkgutil
 from typing import Any, TypeVar
 
 import operators
-from operators.base import Operator
+from operators.base import Filter, Operator
 
 _REGISTRY: dict[str, type[Operator]] = {}
 _DISCOVERED: set[str] = set()
@@ -73,5 +73,6 @@ def describe(cls: type[Operator]) -> dict[str, Any]:
         "inputs": list(cls.inputs),
         "outputs": list(cls.outputs),
         "requires": list(cls.requires),
+        "drop_reasons": list(cls.reasons()) if issubclass(cls, Filter) else [],
         "config_schema": cls.Config.model_json_schema(),
     }

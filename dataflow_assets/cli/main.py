@@ -1,22 +1,48 @@
-"""The ``dataflow`` command line: list operators and specs, run a spec on a file, show a step's rows."""
+"""The ``dataflow`` command line: list operators and specs, run a spec on a file, show a step's rows.
+
+Every failure ends in one line per error on stderr (``error: …``) and an exit status from ``cli/errors.py``; the
+traceback only with ``dataflow --debug``.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
+from dataflow_assets.cli.errors import CliError, ExitStatus, as_cli_error
 from dataflow_assets.spec.catalog import spec_paths
 from dataflow_assets.spec.loader import SpecError, load_spec
 from operators.registry import all_operators, describe
 
 
-@click.group()
-def main() -> None:
+class DataflowGroup(click.Group):
+    """Runs a command; turns what it raises into ``error:`` lines and the exit status (not with ``--debug``)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """The command's result, or one line per error and the matching exit status."""
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as error:
+            if (ctx.obj or {}).get("debug"):
+                raise
+            failure = as_cli_error(error)
+            for line in str(failure).splitlines() or [type(error).__name__]:
+                click.echo(f"error: {line}", err=True)
+            ctx.exit(failure.status)
+
+
+@click.group(cls=DataflowGroup)
+@click.option("--debug", is_flag=True, help="On failure, show the traceback and Dagster's own log.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
     """dataflow-dagster: LLM data preparation pipelines as Dagster assets."""
+    ctx.obj = {"debug": debug}
 
 
 @main.command()
@@ -26,7 +52,7 @@ def operators(as_json: bool, name: str | None) -> None:
     """List registered operators, or describe one by NAME."""
     described = [describe(cls) for cls in all_operators().values() if name in (None, cls.name)]
     if name and not described:
-        raise click.ClickException(f"unknown operator {name!r}")
+        raise CliError(f"unknown operator {name!r}", ExitStatus.UNKNOWN)
     if as_json:
         click.echo(json.dumps(described, indent=2))
         return
@@ -54,7 +80,7 @@ def specs(paths: tuple[Path, ...]) -> None:
             continue
         click.echo(f"ok  {spec.name:<28} {len(spec.steps):>3} steps  {path}")
     if failed:
-        sys.exit(1)
+        raise click.exceptions.Exit(ExitStatus.BAD_SPEC)
 
 
 @main.command()
@@ -67,9 +93,11 @@ def specs(paths: tuple[Path, ...]) -> None:
                    "temporary one; $DATAFLOW_WAREHOUSE is not used unless passed here).")
 @click.option("--partition", default=None,
               help="The partition key (default: the input's file name); name apart two inputs of one name.")
-def run(spec: Path, input_file: Path, out: Path, warehouse: Path | None, partition: str | None) -> None:
+@click.pass_context
+def run(ctx: click.Context, spec: Path, input_file: Path, out: Path, warehouse: Path | None,
+        partition: str | None) -> None:
     """Run SPEC on INPUT_FILE through the Dagster definitions, without the UI."""
-    from dataflow_assets.cli.run_files import RunFileError
+    from dataflow_assets.cli.errors import status_of
     from dataflow_assets.cli.runner import PipelineRunError, StepProgress, run_spec, summary_table
 
     def report(step: StepProgress) -> None:
@@ -80,9 +108,12 @@ def run(spec: Path, input_file: Path, out: Path, warehouse: Path | None, partiti
         click.echo("note: a temporary warehouse is used; pass --warehouse \"$DATAFLOW_WAREHOUSE\" to keep the step "
                    "tables there", err=True)
     try:
-        summary = run_spec(spec, input_file, out, warehouse, progress=report, partition=partition)
-    except (SpecError, PipelineRunError, FileNotFoundError, RunFileError) as exc:
-        raise click.ClickException(str(exc)) from exc
+        summary = run_spec(spec, input_file, out, warehouse, progress=report, partition=partition,
+                           debug=ctx.obj["debug"])
+    except SpecError as exc:
+        raise CliError(str(exc), ExitStatus.BAD_SPEC) from exc
+    except PipelineRunError as exc:
+        raise CliError(str(exc), status_of(exc.error_class, str(exc))) from exc
     click.echo(summary_table(summary.steps))
     click.echo(f"exported {summary.exported_rows} rows -> " + ", ".join(str(p) for p in summary.outputs.values()))
 
@@ -104,11 +135,12 @@ def show(pipeline: str, step: str, partition: str | None, dropped: bool, limit: 
 
     database = warehouse or Path(os.environ.get("DATAFLOW_WAREHOUSE", DEFAULT_WAREHOUSE))
     if not database.is_file():
-        raise click.ClickException(f"no warehouse at {database}: materialize a pipeline first (or pass --warehouse)")
+        raise CliError(f"no warehouse at {database}: materialize a pipeline first (or pass --warehouse)",
+                       ExitStatus.WAREHOUSE)
     try:
         rows = read_step_rows(database, pipeline, step, partition, dropped, limit)
     except ShowError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise CliError(str(exc), ExitStatus.UNKNOWN) from exc
     if as_json:
         for row in rows.table.to_pylist():
             click.echo(json.dumps(row, ensure_ascii=False, default=str))

@@ -26,7 +26,11 @@ from resources.warehouse.step_store import step_stats
 
 
 class PipelineRunError(RuntimeError):
-    """A pipeline run that failed; the message is the failing step's error."""
+    """A pipeline run that failed; the message is the failing steps' errors, ``error_class`` the first one's class."""
+
+    def __init__(self, message: str, error_class: str = "") -> None:
+        super().__init__(message)
+        self.error_class = error_class
 
 
 @dataclass
@@ -74,6 +78,7 @@ def _progress_watcher(report: ProgressCallback, total: int) -> Callable[[EventLo
 
 
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+SILENT_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # the CLI prints its own line
 
 
 def summary_table(steps: list[dict[str, Any]]) -> str:
@@ -90,25 +95,35 @@ def summary_table(steps: list[dict[str, Any]]) -> str:
 
 def failure_messages(result: ExecuteInProcessResult) -> list[str]:
     """The message of each failed step's own error, under Dagster's wrappers (``RawFileError: path:line:col: ...``)."""
-    messages = []
+    return [f"{name}: {message}" for name, message in failures(result)]
+
+
+def failures(result: ExecuteInProcessResult) -> list[tuple[str, str]]:
+    """Each failed step's own error (under Dagster's wrappers): its class name and its message."""
+    found = []
     for event in result.get_step_failure_events():
         error = event.step_failure_data.error
         while error is not None and error.cls_name.startswith("Dagster") and error.cause is not None:
             error = error.cause
         if error is not None:
-            messages.append(f"{error.cls_name}: {error.message.strip()}")
-    return messages
+            message = error.message.strip()
+            qualified = message.split(": ", 1)  # Dagster keeps "module.Class: text": the class once is enough
+            if len(qualified) == 2 and qualified[0].split(".")[-1] == error.cls_name:
+                message = qualified[1]
+            found.append((error.cls_name, message))
+    return found
 
 
 def run_spec(
     spec_path: Path | str, input_path: Path | str, out: Path | str | None = None, warehouse: Path | str | None = None,
-    progress: ProgressCallback | None = None, partition: str | None = None,
+    progress: ProgressCallback | None = None, partition: str | None = None, debug: bool = False,
 ) -> RunSummary:
     """Materialize every asset of a spec for one input file in a temporary instance; move the export to ``out``.
 
     ``progress`` is called after each asset (raw, every step, export) is materialized. ``partition``: the partition
     key (default: the input's file name; see ``run_files`` for the rules). In a kept ``warehouse`` the run knows the
-    partitions already there, in their ingest order, so global dedup compares this batch with them.
+    partitions already there, in their ingest order, so global dedup compares this batch with them. Dagster's own
+    log lines are shown only with ``debug``: a failure comes back as one ``PipelineRunError``.
     """
     spec = load_spec(spec_path)
     source = Path(input_path)
@@ -136,12 +151,14 @@ def run_spec(
             if progress is not None:  # the in-memory event log calls watchers synchronously, as events are stored
                 instance.watch_event_logs(run_id, None, _progress_watcher(progress, len(spec.steps) + 2))
             result = defs.resolve_job_def(f"{spec.name}_job").execute_in_process(
-                partition_key=partition, instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG,
+                partition_key=partition, instance=instance, raise_on_error=False,
+                run_config=QUIET_RUN_CONFIG if debug else SILENT_RUN_CONFIG,
                 run_id=run_id, tags={SOURCE_TAG: str(source.resolve())},
             )
             if not result.success:
-                messages = [message.replace(str(staged), str(source)) for message in failure_messages(result)]
-                raise PipelineRunError("\n".join(messages) or "run failed")
+                found = [(name, message.replace(str(staged), str(source))) for name, message in failures(result)]
+                raise PipelineRunError("\n".join(f"{name}: {text}" for name, text in found) or "run failed",
+                                       found[0][0] if found else "")
         with connect(database) as conn:
             steps = step_stats(conn, spec.name, partition, spec.table_order)
         outputs = _move_outputs(files.export_dir(spec.name), partition, Path(out) if out else None, kind)

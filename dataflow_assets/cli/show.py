@@ -9,6 +9,7 @@ import duckdb
 import pyarrow as pa
 
 from resources.warehouse.connection import quote, table_exists, table_name
+from resources.warehouse.opening import open_warehouse
 from resources.warehouse.step_store import STATS_TABLE
 
 CELL_CHARS = 60
@@ -38,7 +39,7 @@ def _check_relation(conn: duckdb.DuckDBPyConnection, pipeline: str, step: str, d
         raise ShowError(f"no pipeline {pipeline!r} in the warehouse; pipelines: {', '.join(schemas) or 'none yet'}")
     if not table_exists(conn, pipeline, step):
         tables = _names(conn, "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
-                              "AND table_name NOT LIKE '%\\_\\_dropped' ESCAPE '\\' ORDER BY 1", [pipeline])
+                              "AND table_name NOT LIKE '%\\_\\_%' ESCAPE '\\' ORDER BY 1", [pipeline])
         raise ShowError(f"no step {step!r} in pipeline {pipeline!r}; steps: {', '.join(tables)}")
     relation = f"{step}__dropped" if dropped else step
     if dropped and not table_exists(conn, pipeline, relation):
@@ -62,11 +63,7 @@ def read_step_rows(
     limit: int = 20,
 ) -> StepRows:
     """Up to ``limit`` rows of a step (or its dropped rows), in partition and row-id order, read-only."""
-    try:
-        conn = duckdb.connect(str(database), read_only=True)
-    except duckdb.IOException as exc:
-        raise ShowError(f"cannot open the warehouse {database}: {exc}") from exc
-    with conn:
+    with open_warehouse(str(database), read_only=True) as conn:
         relation = _check_relation(conn, pipeline, step, dropped)
         source = table_name(pipeline, relation)
         where, params = ("WHERE _partition = ?", [partition]) if partition is not None else ("", [])

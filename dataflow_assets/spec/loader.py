@@ -10,7 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from dataflow_assets.spec.model import PipelineSpec
-from operators.base import SYSTEM_COLUMNS
+from operators.base import SYSTEM_COLUMNS, Filter
 from operators.registry import get_operator
 
 Loc = Sequence[str | int]
@@ -151,6 +151,12 @@ def chain_problems(spec: PipelineSpec) -> list[tuple[tuple[str | int, ...], str]
             for column in check.columns:
                 if column not in available:
                     problems.append(((*at, "checks", check_index, "columns"), f"unknown column {column!r}"))
+            if check.check == "drop_reason_share":
+                reasons = op_cls.reasons() if issubclass(op_cls, Filter) else ()
+                if check.reason not in reasons:
+                    problems.append(((*at, "checks", check_index, "reason"),
+                                     f"{step.op} never drops a row for {check.reason!r} (its reasons: "
+                                     f"{', '.join(reasons) or 'none: it is not a filter'})"))
         names = [check.check_name for check in step.checks]
         for name in {n for n in names if names.count(n) > 1}:
             problems.append(((*at, "checks"), f"two checks are named {name!r}; give each a distinct 'name'"))

@@ -134,6 +134,7 @@ class LLMScoreFilter(LLMOperatorMixin, Filter):
     """An LLM filter: score each row, write the score column, keep rows within ``[min_score, max_score]``."""
 
     score_output: ClassVar[str] = "score"
+    drop_reasons = ("empty_input", "llm_error", "score_below_min", "score_above_max")
 
     def request(self, row: dict[str, Any]) -> ChatRequest | None:
         """The scoring request for one row, or None to skip (dropped as ``empty_input``)."""

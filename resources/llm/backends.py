@@ -7,6 +7,7 @@ The in-process engine is built once per process and model and reused by every st
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -21,19 +22,30 @@ class HTTPBackend:
     """Any OpenAI-compatible server (``vllm serve``, llama.cpp server, a hosted API)."""
 
     def __init__(self, name: str, base_url: str, model: str, api_key: str | None, timeout_s: float,
-                 concurrency: int, retry: RetryPolicy, on_connect_error: Callable[[], None] | None = None) -> None:
+                 concurrency: int, retry: RetryPolicy, on_connect_error: Callable[[], None] | None = None,
+                 preflight: Callable[[], None] | None = None) -> None:
         self.name = name
         self.model = model
         self.client = OpenAIClient(base_url, api_key, timeout_s, concurrency, retry, on_connect_error)
         self.tokenizer = ServerTokenizer(base_url, model)
+        self._preflight, self._checked = preflight, threading.Lock()
+
+    def _ready(self) -> None:
+        """Run the preflight check once, before the first request (``endpoint.check_endpoint``)."""
+        with self._checked:
+            if self._preflight is not None:
+                self._preflight()
+                self._preflight = None
 
     def chat(self, bodies: Sequence[dict[str, Any]], on_done: DoneCallback) -> None:
         """POST each body to ``/chat/completions``."""
+        self._ready()
         self.client.run("/chat/completions", bodies, on_done)
 
     def complete(self, bodies: Sequence[dict[str, Any]],
                  on_done: DoneCallback) -> None:
         """POST each body to ``/completions`` (plain text continuation)."""
+        self._ready()
         self.client.run("/completions", bodies, on_done)
 
     def requests_sent(self) -> int:

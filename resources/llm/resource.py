@@ -17,6 +17,7 @@ from pydantic import Field, PrivateAttr
 
 from resources.llm.backends import HTTPBackend, VLLMBackend
 from resources.llm.cache import ResponseCache
+from resources.llm.endpoint import check_endpoint
 from resources.llm.http_client import RetryPolicy
 from resources.llm.local_server import DEFAULT_PORT, MODEL_ALIAS, LocalLlamaServer
 from resources.llm.session import ChatBackend, LLMSession
@@ -29,7 +30,8 @@ class LLMResource(ConfigurableResource):
 
     backend: Literal["local", "openai", "vllm"] = Field("local", description="local | openai | vllm")
     base_url: str | None = Field(None, description="openai: the server's base URL, e.g. http://host:8000/v1")
-    model: str | None = Field(None, description="openai/vllm: model name or path; local: the shipped model")
+    model: str | None = Field(None, description="openai/vllm: model name or path; local: a GGUF file (default: the "
+                                                "shipped SmolLM2)")
     api_key: str | None = Field(None, description="openai: API key (use EnvVar, never a literal)")
     concurrency: int | None = Field(None, description="Requests in flight (default: 1 for local, 16 otherwise)")
     timeout_s: float = Field(120.0, description="Per-request timeout")
@@ -58,9 +60,11 @@ class LLMResource(ConfigurableResource):
         if self.backend == "openai":
             if not self.base_url or not self.model:
                 raise ValueError("LLMResource(backend='openai') needs base_url and model")
-            return HTTPBackend("openai", self.base_url, self.model, self.api_key, self.timeout_s,
-                               self.concurrency or 16, retry)
-        server = LocalLlamaServer(self.local_model_path, port=self.local_port, n_threads=self.local_threads)
+            base_url, model, key = self.base_url, self.model, self.api_key
+            return HTTPBackend("openai", base_url, model, key, self.timeout_s, self.concurrency or 16, retry,
+                               preflight=lambda: check_endpoint(base_url, model, key, retry))
+        server = LocalLlamaServer(self.local_model_path or self.model, port=self.local_port,  # a GGUF file
+                                  n_threads=self.local_threads)
         self._server = server
         base_url = server.ensure()
         # On CPU the server answers one request at a time: more in flight only slows every stream down.

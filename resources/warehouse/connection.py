@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from resources.warehouse.catalog import SchemaCatalog
 from resources.warehouse.column_types import SchemaDriftError, drift_message, widened
+from resources.warehouse.opening import WarehouseError, open_problem, open_warehouse
 
 if TYPE_CHECKING:  # the storage engine needs no Dagster: the resource is only a type here
     from dagster_duckdb import DuckDBResource
@@ -45,7 +46,7 @@ LONG_TEXT_BYTES = 128  # mean bytes per string from which DuckDB stores a column
 
 @contextmanager
 def connect(resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short-lived connection (retried while another process holds the file), always closed.
+    """A short-lived connection (waiting while another process holds the file: ``opening``), always closed.
 
     Its database stores strings that average ``LONG_TEXT_BYTES`` or more ZSTD-compressed (DuckDB's
     ``zstd_min_string_length``, 4096 by default). Below 4096, DuckDB's dictionary + FSST compression gives up on
@@ -54,17 +55,19 @@ def connect(resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
     With ZSTD: 17 MB, and 71 MB in 1.3 s. Labels, ids and URLs keep DuckDB's dictionary compression.
     """
     if resource.database not in ("", ":memory:") and not resource.database.startswith(("md:", "motherduck:")):
-        Path(resource.database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(resource.database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise WarehouseError(open_problem(resource.database, error.strerror or str(error))) from error
     with _OPEN_CLOSE:
-        opened = resource.get_connection()
-        conn = opened.__enter__()
+        conn = open_warehouse(resource.database, config=dict(resource.connection_config))
     try:
         conn.execute(f"SET memory_limit = '{os.environ.get('DATAFLOW_DUCKDB_MEMORY_LIMIT', '1GB')}'")
         conn.execute(f"SET zstd_min_string_length = {LONG_TEXT_BYTES}")
         yield conn
     finally:
         with _OPEN_CLOSE:
-            opened.__exit__(None, None, None)  # closes the connection
+            conn.close()
 
 
 def table_exists(conn: duckdb.DuckDBPyConnection, pipeline: str, table: str) -> bool:

@@ -121,6 +121,11 @@ class DeduplicateFilter(Filter):
     row_wise: ClassVar[bool] = False
     reason: ClassVar[str] = "duplicate"
 
+    @classmethod
+    def reasons(cls) -> tuple[str, ...]:
+        """The one reason a dedup filter gives."""
+        return (cls.reason,)
+
     def key_columns(self) -> list[str]:
         """The columns ``keys`` reads."""
         input_keys = getattr(self.config, "input_keys", None)

@@ -83,6 +83,7 @@ class BlocklistFilter(RuleFilter):
     description = (
         "Drops texts containing more than threshold words from a language's blocklist, and empty texts."
     )
+    drop_reasons = ("empty_text", "blocklist_count_above_threshold")
     Config = BlocklistConfig
     slice_bytes: ClassVar[int] = SCAN_SLICE_BYTES
 

@@ -79,6 +79,7 @@ class LexicalDiversityFilter(Filter):
 
     name: ClassVar[str] = "LexicalDiversityFilter"
     description = "Drops texts whose lexical diversity (MTLD, HD-D) is outside [min_scores, max_scores]."
+    drop_reasons = ("mtld_below_min", "mtld_above_max", "hdd_below_min", "hdd_above_max")
     inputs = ("text",)
     Config = LexicalDiversityConfig
 

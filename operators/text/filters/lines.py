@@ -45,6 +45,7 @@ class LineEndWithEllipsisFilter(RuleFilter):
 
     name: ClassVar[str] = "LineEndWithEllipsisFilter"
     description = "Drops texts where threshold or more of the lines end with '...' or '…'."
+    drop_reasons = ("empty_text", "ellipsis_line_ratio_above_max")
     Config = LineEndWithEllipsisConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
@@ -68,6 +69,7 @@ class LineStartWithBulletpointFilter(RuleFilter):
 
     name: ClassVar[str] = "LineStartWithBulletpointFilter"
     description = "Drops texts where more than threshold of the lines start with a bullet point."
+    drop_reasons = ("empty_text", "bullet_line_ratio_above_max")
     Config = LineStartWithBulletpointConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
@@ -92,6 +94,7 @@ class LineWithJavascriptFilter(RuleFilter):
 
     name: ClassVar[str] = "LineWithJavascriptFilter"
     description = "Drops texts (over 3 lines) with fewer than threshold lines that do not mention 'javascript'."
+    drop_reasons = ("empty_text", "javascript_lines")
     Config = LineWithJavascriptConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:

@@ -36,6 +36,7 @@ class ColonEndFilter(RuleFilter):
 
     name: ClassVar[str] = "ColonEndFilter"
     description = "Drops texts that end with ':' (incomplete questions or lead-ins) and empty texts."
+    drop_reasons = ("empty_text", "colon_end")
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
         colon = to_numpy(pc.ends_with(filled(text), ":")).astype(bool)
@@ -57,6 +58,7 @@ class SentenceNumberFilter(RuleFilter):
 
     name: ClassVar[str] = "SentenceNumberFilter"
     description = "Keeps texts whose number of sentences (split on . ! ? and newlines) is within a range."
+    drop_reasons = ("empty_text", "sentence_count_below_min", "sentence_count_above_max")
     Config = SentenceNumberConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
@@ -78,6 +80,7 @@ class ContentNullFilter(RuleFilter):
 
     name: ClassVar[str] = "ContentNullFilter"
     description = "Drops null, empty and whitespace-only texts."
+    drop_reasons = ("empty_text",)
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
         return [(~matches_regex(text, NON_WS), EMPTY)]
@@ -92,6 +95,7 @@ class HtmlEntityFilter(RuleFilter):
 
     name: ClassVar[str] = "HtmlEntityFilter"
     description = "Drops texts that contain HTML entities (&nbsp, &lt, &amp, &mdash, ...; half- or full-width)."
+    drop_reasons = ("empty_text", "html_entity")
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
         # DataFlow also lists "&nbsp;" etc., but the bare "&nbsp" it lists covers those.
@@ -116,6 +120,7 @@ class IDCardFilter(RuleFilter):
 
     name: ClassVar[str] = "IDCardFilter"
     description = "Drops texts with many identity-document terms (ID number, ID card, NRIC, 身份, ...)."
+    drop_reasons = ("empty_text", "id_card")
     Config = IDCardConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
@@ -136,6 +141,7 @@ class SpecialCharacterFilter(RuleFilter):
 
     name: ClassVar[str] = "SpecialCharacterFilter"
     description = "Drops texts with special-character garbage (U+FFFD, □, escaped code points like U+1F600)."
+    drop_reasons = ("empty_text", "special_character")
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
         special = matches_regex_in(text, _SPECIAL, ByteScan.of(text).rows_containing(*_SPECIAL_MARKERS))
@@ -165,6 +171,7 @@ class WatermarkFilter(RuleFilter):
 
     name: ClassVar[str] = "WatermarkFilter"
     description = "Drops texts containing watermark words (default: Copyright, Watermark, Confidential)."
+    drop_reasons = ("empty_text", "watermark")
     Config = WatermarkConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
@@ -186,6 +193,7 @@ class CurlyBracketFilter(RuleFilter):
 
     name: ClassVar[str] = "CurlyBracketFilter"
     description = "Drops texts where curly brackets make up threshold or more of the characters."
+    drop_reasons = ("empty_text", "curly_bracket_ratio_above_max")
     Config = CurlyBracketConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
@@ -209,6 +217,7 @@ class LoremIpsumFilter(RuleFilter):
 
     name: ClassVar[str] = "LoremIpsumFilter"
     description = "Drops texts containing 'lorem ipsum' placeholder text (any case)."
+    drop_reasons = ("empty_text", "lorem_ipsum")
     Config = LoremIpsumConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
@@ -227,6 +236,7 @@ class CharNumberFilter(RuleFilter):
 
     name: ClassVar[str] = "CharNumberFilter"
     description = "Keeps texts with at least threshold non-whitespace characters."
+    drop_reasons = ("empty_text", "char_count_below_min")
     Config = CharNumberConfig
     slice_bytes: ClassVar[int] = SCAN_SLICE_BYTES
 

@@ -42,6 +42,7 @@ class NgramFilter(RuleFilter):
 
     name: ClassVar[str] = "NgramFilter"
     description = "Drops repetitive texts: distinct n-grams / all n-grams outside [min_score, max_score]."
+    drop_reasons = ("ngram_score_below_min", "ngram_score_above_max")
     Config = NgramConfig
     slice_bytes: ClassVar[int] = SCAN_SLICE_BYTES
 

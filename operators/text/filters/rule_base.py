@@ -21,6 +21,7 @@ WS = r"[\n" + WS_NO_NL + "]"
 NON_WS = r"[^\n" + WS_NO_NL + "]"
 
 EMPTY = "empty_text"
+NULL_TEXT = "null_text"  # a null text: every rule filter drops it first, with this reason
 JOINT_SLICE_BYTES = SCAN_SLICE_BYTES  # filters judging together share one slice's scans
 
 Checks = list[tuple[np.ndarray, str]]
@@ -81,11 +82,20 @@ class RuleFilter(Filter):
     def checks(self, text: pa.ChunkedArray) -> Checks:
         """Drop masks with their reasons, first match wins, for one slice of the text column."""
 
+    @classmethod
+    def reasons(cls) -> tuple[str, ...]:
+        """``null_text``, then the filter's own reasons."""
+        return (NULL_TEXT, *cls.drop_reasons)
+
+    def judge(self, piece: pa.ChunkedArray) -> Verdict:
+        """The verdict on one slice: a null text is dropped as ``null_text``, then ``checks`` decide."""
+        nulls = pc.is_null(piece).to_numpy(zero_copy_only=False)
+        return decide(len(piece), [(nulls, NULL_TEXT), *self.checks(piece)] if nulls.any() else self.checks(piece))
+
     def verdict(self, batch: pa.Table, ctx: OperatorContext) -> Verdict:
-        """Run ``checks`` over slices of the text column (on the shared thread pool) and join the answers."""
+        """Run ``judge`` over slices of the text column (on the shared thread pool) and join the answers."""
         pieces = text_slices(self.text(batch), self.slice_bytes)
-        parts = parallel_map(lambda piece: decide(len(piece), self.checks(piece)), pieces)
-        return _joined(parts)
+        return _joined(parallel_map(self.judge, pieces))
 
     def joins(self, other: Filter) -> bool:
         """Rule filters that judge the same column with their own ``checks`` answer together."""
@@ -102,7 +112,7 @@ class RuleFilter(Filter):
 
         def judge(piece: pa.ChunkedArray) -> list[Verdict]:
             with shared_scans():
-                return [decide(len(piece), f.checks(piece)) for f in filters]  # type: ignore[attr-defined]
+                return [f.judge(piece) for f in filters]  # type: ignore[attr-defined]
 
         parts = parallel_map(judge, text_slices(self.text(batch), JOINT_SLICE_BYTES))
         return [f.checked(_joined([part[i] for part in parts]), batch.num_rows) for i, f in enumerate(filters)]

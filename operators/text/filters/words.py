@@ -37,6 +37,7 @@ class WordNumberFilter(RuleFilter):
 
     name: ClassVar[str] = "WordNumberFilter"
     description = "Keeps texts whose whitespace-separated word count is within [min_words, max_words)."
+    drop_reasons = ("word_count_below_min", "word_count_above_max")
     Config = WordNumberConfig
     slice_bytes: ClassVar[int] = SCAN_SLICE_BYTES
 
@@ -81,6 +82,7 @@ class SymbolWordRatioFilter(_WordFilter):
 
     name: ClassVar[str] = "SymbolWordRatioFilter"
     description = "Drops texts with too many '#', '...' or '…' symbols per word."
+    drop_reasons = ("empty_text", "symbol_word_ratio_above_max")
     Config = SymbolWordRatioConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
@@ -107,6 +109,7 @@ class AlphaWordsFilter(_WordFilter):
 
     name: ClassVar[str] = "AlphaWordsFilter"
     description = "Keeps texts where more than threshold of the words contain a Latin letter."
+    drop_reasons = ("empty_text", "alpha_word_ratio_below_min")
     Config = AlphaWordsConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
@@ -135,6 +138,7 @@ class MeanWordLengthFilter(_WordFilter):
 
     name: ClassVar[str] = "MeanWordLengthFilter"
     description = "Keeps texts whose mean word length is within [min_length, max_length)."
+    drop_reasons = ("empty_text", "mean_word_length_below_min", "mean_word_length_above_max")
     Config = MeanWordLengthConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
@@ -161,6 +165,7 @@ class StopWordFilter(_WordFilter):
 
     name: ClassVar[str] = "StopWordFilter"
     description = "Keeps texts whose share of English stop words is above threshold (and more than 2 of them)."
+    drop_reasons = ("empty_text", "stop_word_ratio_below_min", "stop_word_count_below_min")
     Config = StopWordConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
@@ -186,6 +191,7 @@ class CapitalWordsFilter(_WordFilter):
 
     name: ClassVar[str] = "CapitalWordsFilter"
     description = "Drops texts where more than threshold of the words are all uppercase."
+    drop_reasons = ("empty_text", "capital_word_ratio_above_max")
     Config = CapitalWordsConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
@@ -211,6 +217,7 @@ class UniqueWordsFilter(_WordFilter):
 
     name: ClassVar[str] = "UniqueWordsFilter"
     description = "Drops repetitive texts whose share of distinct (lowercased) words is at most threshold."
+    drop_reasons = ("empty_text", "unique_word_ratio_below_min")
     Config = UniqueWordsConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:
@@ -235,6 +242,7 @@ class NoPuncFilter(_WordFilter):
 
     name: ClassVar[str] = "NoPuncFilter"
     description = "Drops texts with an unpunctuated stretch of more than threshold words."
+    drop_reasons = ("empty_text", "unpunctuated_words_above_max")
     Config = NoPuncConfig
 
     def checks(self, text: pa.ChunkedArray) -> Checks:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from dataflow_assets.cli.errors import ExitStatus
 from dataflow_assets.cli.main import main
 from dataflow_assets.spec.catalog import builtin_spec
 from operators.base import OperatorKind
@@ -51,5 +52,5 @@ def test_run_reports_bad_input_clearly(tmp_path: Path) -> None:
     bad.write_text('{"text": "fine"}\n{"text": 3}\n')
     result = CliRunner().invoke(main, [
         "run", str(builtin_spec("text_pretrain_filter")), str(bad), "--out", str(tmp_path / "o.jsonl")])
-    assert result.exit_code == 1
-    assert "bad.jsonl:2: column 'text' must be string, got int" in result.output
+    assert result.exit_code == ExitStatus.BAD_INPUT
+    assert f"error: RawFileError: {bad}:2: column 'text' must be string, got int" in result.output

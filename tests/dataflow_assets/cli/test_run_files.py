@@ -14,6 +14,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from dataflow_assets.cli.errors import ExitStatus
 from dataflow_assets.cli.main import main
 from dataflow_assets.cli.run_files import TEMP_PREFIX, remove_orphans
 from tests.conftest import SAMPLES
@@ -72,7 +73,8 @@ def test_files_of_one_name_from_two_folders_stay_apart(tmp_path: Path, spec: Pat
     b = batch(tmp_path / "b", "part-00000.jsonl", LINES[20:50])
     assert run(spec, a, "--out", tmp_path / "a.jsonl", "--warehouse", warehouse)[0] == 0
     code, output = run(spec, b, "--out", tmp_path / "b.jsonl", "--warehouse", warehouse)
-    assert code == 1 and f"partition 'part-00000.jsonl' of this warehouse came from {a.resolve()}" in output
+    assert code == ExitStatus.USAGE
+    assert f"partition 'part-00000.jsonl' of this warehouse came from {a.resolve()}" in output
     assert "--partition b/part-00000.jsonl" in output
     code, output = run(spec, b, "--out", tmp_path / "b.jsonl", "--warehouse", warehouse,
                        "--partition", "b/part-00000.jsonl")
@@ -87,9 +89,9 @@ def test_out_must_be_jsonl_or_parquet_and_never_the_input(tmp_path: Path, spec: 
     source = batch(tmp_path, "in.jsonl", LINES[:5])
     before = source.read_bytes()
     code, output = run(spec, source, "--out", source)
-    assert code == 1 and "is the input file" in output
+    assert code == ExitStatus.USAGE and "is the input file" in output
     code, output = run(spec, source, "--out", tmp_path / "x.csv")
-    assert code == 1 and "written as .jsonl or .parquet" in output
+    assert code == ExitStatus.USAGE and "written as .jsonl or .parquet" in output
     assert source.read_bytes() == before
 
 
@@ -114,7 +116,7 @@ def test_a_full_disk_at_out_leaves_the_previous_export(tmp_path: Path, spec: Pat
     big = batch(tmp_path, "big.jsonl", [json.dumps({"text": f"{i} " + "word " * 400}) for i in range(600)])
     assert big.stat().st_size > 1 << 20  # the export cannot fit on the 1 MB disk
     code, output = run(spec, big, "--out", out)
-    assert code == 1 and "No space left on device" in output
+    assert code == ExitStatus.DISK_FULL and "No space left on device" in output
     assert out.read_bytes() == previous  # complete or not at all
     assert sorted(path.name for path in small_disk.iterdir()) == ["kept.card.md", "kept.jsonl"]  # no partial file
 

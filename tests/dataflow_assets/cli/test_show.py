@@ -10,6 +10,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from dataflow_assets.cli.errors import ExitStatus
 from dataflow_assets.cli.main import main
 from dataflow_assets.spec.catalog import builtin_spec
 from dataflow_assets.spec.loader import load_spec
@@ -93,10 +94,10 @@ def test_show_warehouse_from_environment(ran: tuple[Path, str]) -> None:
 def test_show_says_what_exists_when_asked_for_what_does_not(ran: tuple[Path, str], args: list[str],
                                                             message: str) -> None:
     result = CliRunner().invoke(main, ["show", *args, "--warehouse", str(ran[0])])
-    assert result.exit_code == 1 and message in result.output, result.output
+    assert result.exit_code == ExitStatus.UNKNOWN and "error: " in result.output and message in result.output
 
 
 def test_show_without_a_warehouse(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["show", SPEC.name, "raw", "--warehouse", str(tmp_path / "none.duckdb")])
-    assert result.exit_code == 1 and "no warehouse at" in result.output
+    assert result.exit_code == ExitStatus.WAREHOUSE and "error: no warehouse at" in result.output
     assert not (tmp_path / "none.duckdb").exists()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from dataflow_assets.cli.errors import ExitStatus
 from dataflow_assets.cli.main import main
 from dataflow_assets.spec.catalog import load_all_specs, spec_paths
 from dataflow_assets.spec.loader import SpecError, load_spec
@@ -84,5 +85,23 @@ def test_builtin_specs_are_valid_and_cli_agrees(tmp_path: Path) -> None:
     assert ok.exit_code == 0, ok.output
     assert all(f"ok  {name}" in ok.output for name in names)
     bad = runner.invoke(main, ["specs", str(write(tmp_path, GOOD.replace("WordNumberFilter", "Nope")))])
-    assert bad.exit_code == 1 and "unknown operator 'Nope'" in bad.output
+    assert bad.exit_code == ExitStatus.BAD_SPEC and "unknown operator 'Nope'" in bad.output
     assert spec_paths()
+
+
+def test_a_minimum_above_its_maximum_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match=r"step 'words', field 'steps\[0\].config': .*min_words \(100\) is greater "
+                                        r"than max_words \(5\): no row could pass"):
+        load_spec(write(tmp_path, GOOD.replace("{min_words: 2, max_words: 100}", "{min_words: 100, max_words: 5}")))
+    diverse = GOOD.replace("WordNumberFilter", "LexicalDiversityFilter").replace(
+        "{min_words: 2, max_words: 100}", "{min_scores: {mtld: 90, hdd: 0.1}, max_scores: {mtld: 50, hdd: 1.0}}")
+    with pytest.raises(SpecError, match=r"min_scores\['mtld'\] \(90.0\) is greater than max_scores\['mtld'\] \(50.0\)"):
+        load_spec(write(tmp_path, diverse))
+
+
+def test_a_drop_reason_check_must_name_a_reason_the_operator_gives(tmp_path: Path) -> None:
+    checked = GOOD + "    checks:\n      - {check: drop_reason_share, reason: too_short, max: 0.5}\n"
+    with pytest.raises(SpecError, match=r"field 'steps\[0\].checks\[0\].reason': WordNumberFilter never drops a row "
+                                        r"for 'too_short' \(its reasons: null_text, word_count_below_min, "):
+        load_spec(write(tmp_path, checked))
+    assert load_spec(write(tmp_path, checked.replace("too_short", "word_count_below_min"))).steps[0].checks

@@ -113,11 +113,11 @@ def test_word_number_range_is_min_inclusive_max_exclusive() -> None:
     assert reasons(result) == {
         1: "word_count_below_min",
         3: "word_count_above_max",
-        5: "word_count_below_min",
+        5: "null_text",  # no text at all: said so, not "too few words"
         6: "word_count_below_min",
         7: "word_count_below_min",
     }
-    assert result.drop_counts == {"word_count_below_min": 4, "word_count_above_max": 1}
+    assert result.drop_counts == {"word_count_below_min": 3, "word_count_above_max": 1, "null_text": 1}
 
 
 def test_word_number_uses_python_whitespace() -> None:
@@ -158,8 +158,9 @@ def test_ngram_scores_lowercase_and_strip_punctuation() -> None:
     assert scores.tolist() == pytest.approx([1.0, 0.4, 2 / 3, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0])
     result = run(op, texts)
     assert kept_ids(result) == [0, 3]
-    assert set(reasons(result).values()) == {"ngram_score_below_min"}
-    assert result.drop_counts == {"ngram_score_below_min": 7}
+    assert reasons(result)[6] == "null_text"  # no text at all
+    assert set(reasons(result).values()) == {"ngram_score_below_min", "null_text"}
+    assert result.drop_counts == {"ngram_score_below_min": 6, "null_text": 1}
 
 
 def test_ngram_max_score_drops_fully_distinct_text() -> None:
@@ -238,9 +239,9 @@ def test_blocklist_counts_whole_lowercased_words_above_threshold() -> None:
         2: "blocklist_count_above_threshold",
         5: "blocklist_count_above_threshold",
         8: "empty_text",
-        9: "empty_text",
+        9: "null_text",
     }
-    assert result.drop_counts == {"blocklist_count_above_threshold": 3, "empty_text": 2}
+    assert result.drop_counts == {"blocklist_count_above_threshold": 3, "empty_text": 1, "null_text": 1}
 
 
 def test_blocklist_threshold_tokenizer_and_phrases() -> None:

@@ -67,7 +67,7 @@ def test_sentence_number_bounds_are_inclusive():
 
 def test_content_null():
     texts = [None, "", "   ", "\n\t\u3000\xa0", "x", " a "]
-    assert outcomes(ContentNullFilter(), texts) == ["empty_text"] * 4 + [None, None]
+    assert outcomes(ContentNullFilter(), texts) == ["null_text"] + ["empty_text"] * 3 + [None, None]
 
 
 def test_html_entity():
@@ -208,7 +208,7 @@ def test_twenty_rule_filters_are_registered_under_dataflow_names():
 @pytest.mark.parametrize("cls", ALL_RULE_FILTERS, ids=lambda cls: cls.name)
 def test_edge_cases(cls):
     texts = [None, "", " \n\t \u3000", GOOD, GOOD.replace("quick", "qu\ufffdck")]
-    expected = ["empty_text", "empty_text", WHITESPACE_ONLY.get(cls.name), None, None]
+    expected = ["null_text", "empty_text", WHITESPACE_ONLY.get(cls.name), None, None]  # null: said apart from ""
     if cls is SpecialCharacterFilter:
         expected[4] = "special_character"  # U+FFFD is one of DataFlow's garbage markers
     assert outcomes(cls(), texts) == expected
@@ -227,7 +227,7 @@ def test_input_column_binding_and_chunked_input(cls):
     table = pa.table({"body": pa.chunked_array([pa.array([GOOD, None]), pa.array(["", GOOD])])})
     result = cls(inputs={"text": "body"}).run(table, OperatorContext())
     assert result.table["body"].to_pylist() == [GOOD, GOOD]
-    assert result.drop_counts == {"empty_text": 2}
+    assert result.drop_counts == {"null_text": 1, "empty_text": 1}
 
 
 def test_special_character_markers_each_alone():

@@ -57,7 +57,9 @@ def test_blocklist_long_word_prefilter_is_exact():
     single = set(listed)
     expected = []
     for text in rows:
-        if not text:
+        if text is None:
+            expected.append("null_text")
+        elif not text:
             expected.append("empty_text")
         else:
             hits = sum(word in single for word in text.lower().split())
