@@ -40,6 +40,8 @@ class StubState:
     default_content: str | None = None
     requests: int = 0
     answered: int = 0
+    refuse_json_schema: bool = False  # answer 400 to response_format json_schema, as some servers do
+    formats: list[str] = field(default_factory=list)  # the response_format type of each request that had one
 
 
 def _completion(text: str, chat: bool) -> dict[str, Any]:
@@ -55,6 +57,11 @@ def make_app(state: StubState) -> web.Application:
     async def answer(request: web.Request) -> web.StreamResponse:
         state.requests += 1
         payload = await request.json()
+        kind = (payload.get("response_format") or {}).get("type")
+        if kind:
+            state.formats.append(kind)
+        if kind == "json_schema" and state.refuse_json_schema:
+            return web.Response(status=400, text=json.dumps({"error": "response_format json_schema not supported"}))
         fault = state.faults.popleft() if state.faults else Fault()
         if fault.delay_s:
             await asyncio.sleep(fault.delay_s)

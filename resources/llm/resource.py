@@ -40,7 +40,8 @@ class LLMResource(ConfigurableResource):
     backoff_max_s: float = Field(30.0, description="Largest backoff between retries")
     schema_retries: int = Field(2, description="Re-asks when a structured answer does not validate")
     structured_output: Literal["auto", "json_schema", "json_object"] = Field(
-        "auto", description="response_format dialect: json_schema (OpenAI, vLLM) or json_object+schema (llama.cpp)")
+        "auto", description="response_format dialect: auto (json_schema, falling back to json_object + schema once "
+                            "a server refuses it), or one of them always")
     cache_path: str | None = Field(DEFAULT_CACHE, description="SQLite response cache; empty disables caching")
     local_port: int = Field(DEFAULT_PORT, description="local: port of the llama.cpp server")
     local_model_path: str | None = Field(None, description="local: a GGUF file instead of the shipped model")
@@ -67,14 +68,9 @@ class LLMResource(ConfigurableResource):
                                   n_threads=self.local_threads)
         self._server = server
         base_url = server.ensure()
-        # On CPU the server answers one request at a time: more in flight only slows every stream down.
-        return HTTPBackend("local", base_url, MODEL_ALIAS, None, self.timeout_s, self.concurrency or 1, retry,
-                           on_connect_error=server.ensure)
-
-    def _structured_style(self) -> str:
-        if self.structured_output != "auto":
-            return self.structured_output
-        return "json_object" if self.backend == "local" else "json_schema"
+        # llama-server answers its slots' requests in parallel (continuous batching): keep each slot busy
+        return HTTPBackend("local", base_url, MODEL_ALIAS, None, self.timeout_s, self.concurrency or server.slots,
+                           retry, on_connect_error=server.ensure)
 
     def session(self) -> LLMSession:
         """A fresh session (own counters) over the shared backend and cache."""
@@ -82,7 +78,7 @@ class LLMResource(ConfigurableResource):
             self._backend = self._make_backend()
         if self._cache is None and self.cache_path:
             self._cache = ResponseCache(self.cache_path)
-        return LLMSession(self._backend, self._cache, self.schema_retries, self._structured_style())
+        return LLMSession(self._backend, self._cache, self.schema_retries, self.structured_output)
 
     def teardown_after_execution(self, context: Any) -> None:
         """Close the cache; the local server stays up for this process's other users and stops at exit."""

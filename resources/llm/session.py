@@ -9,6 +9,7 @@ itself), up to ``schema_retries`` times; then the row fails with the validation 
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -82,23 +83,34 @@ class LLMStats:
 def response_format(schema: type[BaseModel], style: str) -> dict[str, Any]:
     """The OpenAI ``response_format`` for a pydantic model, in the server's dialect."""
     json_schema = schema.model_json_schema()
-    if style == "json_object":  # llama-cpp-python: a grammar built from the schema
+    if style == "json_object":  # older llama.cpp servers (llama-cpp-python): a grammar built from the schema
         return {"type": "json_object", "schema": json_schema}
     return {"type": "json_schema", "json_schema": {"name": schema.__name__, "schema": json_schema, "strict": True}}
+
+
+REFUSED = re.compile(r"request failed: HTTP (400|422|500|501)\b")  # how a server turns a response_format down
 
 
 class LLMSession:
     """The ``ctx.llm`` of one step run."""
 
     def __init__(self, backend: ChatBackend, cache: ResponseCache | None, schema_retries: int = 2,
-                 structured_style: str = "json_schema") -> None:
+                 structured_output: str = "auto") -> None:
         self.backend = backend
         self.model = backend.model
         self.cache = cache
         self.schema_retries = schema_retries
-        self.structured_style = structured_style
+        self.structured_output = structured_output
         self.stats = LLMStats()
         self._lock = threading.Lock()
+
+    @property
+    def structured_style(self) -> str:
+        """The ``response_format`` dialect: the configured one, or (``auto``) json_schema until the backend's
+        server refused it once (then json_object + schema for every later request of that backend)."""
+        if self.structured_output != "auto":
+            return self.structured_output
+        return "json_object" if getattr(self.backend, "json_schema_refused", False) else "json_schema"
 
     def _body(self, request: ChatRequest, attempt: int) -> dict[str, Any]:
         sampling = request.sampling.as_dict()
@@ -149,7 +161,14 @@ class LLMSession:
     def _answer(self, requests: Sequence[ChatRequest], attempt: int) -> list[LLMReply]:
         bodies = [self._body(request, attempt) for request in requests]
         keys = [self._key(body, request, attempt) for body, request in zip(bodies, requests, strict=True)]
-        return self._serve(bodies, keys, self.backend.chat)
+        replies = self._serve(bodies, keys, self.backend.chat)
+        refused = [i for i, (request, reply) in enumerate(zip(requests, replies, strict=True))
+                   if request.schema is not None and REFUSED.match(reply.error or "")]
+        if refused and self.structured_output == "auto" and self.structured_style == "json_schema":
+            self.backend.json_schema_refused = True  # type: ignore[attr-defined]  # every session of it falls back
+            for index, reply in zip(refused, self._answer([requests[i] for i in refused], attempt), strict=True):
+                replies[index] = reply
+        return replies
 
     def complete(self, prompts: Sequence[str], sampling: Sampling | None = None) -> list[LLMReply]:
         """Plain-text continuation (``/completions``) of each prompt, cached like chat; failures carry ``error``."""

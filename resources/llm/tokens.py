@@ -77,10 +77,10 @@ class ServerTokenizer:
         routes = self._routes()
         if self._route is None:
             for index, (path, make_body) in enumerate(routes):
-                try:
-                    self._count_one(path, make_body, "probe")
-                    self._route = str(index)
-                    break
+                try:  # a route that counts no token for a word took the body for another server's (llama-server
+                    if self._count_one(path, make_body, "probe") > 0:  # answers vLLM's body with no tokens)
+                        self._route = str(index)
+                        break
                 except (urllib.error.URLError, OSError, ValueError, KeyError):
                     continue
             else:

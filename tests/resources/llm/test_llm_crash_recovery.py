@@ -73,7 +73,7 @@ def test_local_server_killed_mid_step_is_restarted_and_the_step_completes(projec
         assert second.success and seed_metric(second, "llm_requests") == 0
         assert count(project, "sft_seed") == 4
     finally:  # the restarted server belongs to the run's resource (stopped at exit): stop it now, by its port
-        subprocess.run(["pkill", "-f", f"llama_cpp.server .* --port {port} "], check=False)
+        subprocess.run(["pkill", "-f", f"llama-server .* --port {port} "], check=False)
 
 
 def test_openai_server_gone_fails_the_step_cleanly_and_the_rerun_reuses_answers(project: Project) -> None:
