@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -81,7 +82,12 @@ def _parse_whole(path: Path, fmt: str, data: bytes, spec: RawSpec) -> tuple[pa.T
     if fmt == "parquet":
         table = _read_parquet(path, data, spec)
         return with_row_ids(table, range(1, table.num_rows + 1)), []
-    if fmt == "jsonl":
+    if path.suffix.lower() == ".json" and is_json_array(data):
+        text, replaced = _decode(path, data, spec.encoding_errors)
+        records, line_numbers = parse_json_array(path, text, spec)
+        rows = with_row_ids(_records_to_table(path, records, line_numbers, spec), range(1, len(records) + 1)) \
+            if records else None
+    elif fmt == "jsonl":
         rows, replaced = jsonl_block(path, data, spec, first_line=1)
     else:
         text, replaced = _decode(path, data, spec.encoding_errors)
@@ -145,6 +151,62 @@ def _check_types(path: Path, record: dict[str, Any], line: int, spec: RawSpec) -
 
 def _no_constant(name: str) -> Any:
     raise ValueError(name)
+
+
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def is_json_array(head: bytes) -> bool:
+    """Whether a file's first bytes open a JSON array (DataFlow's ``.json`` files: one array of records; a ``.json``
+    file of JSON Lines is read as JSON Lines)."""
+    return head.lstrip(b"\xef\xbb\xbf").lstrip()[:1] == b"["
+
+
+def _json_error(path: Path, text: str, exc: Exception, line: int, start: int) -> RawFileError:
+    if isinstance(exc, json.JSONDecodeError):
+        return RawFileError(path, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno)
+    return RawFileError(path, f"invalid JSON: {exc} is not a JSON number (write null, or a string)", line,
+                        start - text.rfind("\n", 0, start))
+
+
+def parse_json_array(path: Path, text: str, spec: RawSpec) -> tuple[list[dict[str, Any]], list[int]]:
+    """The records of a JSON array file and the line each starts on; errors name the line and column."""
+    decoder, records, lines = json.JSONDecoder(parse_constant=_no_constant), [], []
+    pos, line, counted = text.index("[") + 1, 1, 0
+    while True:
+        pos = _JSON_SPACE.match(text, pos).end()  # type: ignore[union-attr]
+        line, counted = line + text.count("\n", counted, pos), pos
+        if pos >= len(text):
+            raise RawFileError(path, "invalid JSON: the array is not closed with ']'", line)
+        if text[pos] == "]" and not records:
+            break
+        try:
+            record, end = decoder.raw_decode(text, pos)
+        except ValueError as exc:
+            raise _json_error(path, text, exc, line, pos) from exc
+        if not isinstance(record, dict):
+            raise RawFileError(path, f"expected a JSON object, got {type(record).__name__}", line,
+                               pos - text.rfind("\n", 0, pos))
+        for key in record:
+            if key.startswith("_"):
+                raise RawFileError(path, f"column {key!r}: names starting with '_' are reserved", line)
+        _check_types(path, record, line, spec)
+        records.append(record)
+        lines.append(line)
+        pos = _JSON_SPACE.match(text, end).end()  # type: ignore[union-attr]
+        if text[pos:pos + 1] == ",":
+            pos += 1
+            continue
+        line, counted = line + text.count("\n", counted, pos), pos
+        if pos >= len(text):
+            raise RawFileError(path, "invalid JSON: the array is not closed with ']'", line)
+        if text[pos:pos + 1] != "]":
+            raise RawFileError(path, "invalid JSON: expected ',' or ']' after a record", line,
+                               pos - text.rfind("\n", 0, pos))
+        if text[pos + 1:].strip():
+            raise RawFileError(path, "invalid JSON: text after the closing ']'", line)
+        break
+    return records, lines
 
 
 def _parse_jsonl(

@@ -26,6 +26,7 @@ from dataflow_assets.ingest.reader import (
     RawFileError,
     check_parquet_schema,
     file_format,
+    is_json_array,
     jsonl_block,
     read_raw,
     sha256_of,
@@ -58,13 +59,21 @@ def read_raw_chunks(
         size = path.stat().st_size
     except OSError as exc:
         raise RawFileError(path, f"cannot read file: {exc.strerror or exc}") from exc
-    if size <= block_bytes or fmt not in ("jsonl", "parquet") or fmt not in spec.formats:
+    if size <= block_bytes or fmt not in ("jsonl", "parquet") or fmt not in spec.formats or _json_array(path):
         batch = read_raw(path, spec)
         return RawChunks(RowChunks.of(batch.table), batch.sha256, batch.size_bytes, batch.replaced_lines)
     spill = size > spill_above_bytes
     if fmt == "parquet":
         return _parquet_chunks(path, spec, size, spill)
     return _jsonl_chunks(path, spec, size, block_bytes, spill)
+
+
+def _json_array(path: Path) -> bool:
+    """A ``.json`` file holding one JSON array is read whole (it has no lines to cut it at)."""
+    if path.suffix.lower() != ".json":
+        return False
+    with path.open("rb") as handle:
+        return is_json_array(handle.read(4096))
 
 
 def _jsonl_chunks(path: Path, spec: RawSpec, size: int, block_bytes: int, spill: bool) -> RawChunks:

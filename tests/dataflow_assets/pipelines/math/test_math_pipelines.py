@@ -138,8 +138,8 @@ def test_math_pseudo_answer_materializes(llm_project: Project) -> None:
 
 
 def test_dataflow_run_on_a_file_in_dataflows_format(tmp_path: Path, llama_server: Any) -> None:
-    source = tmp_path / "pipeline_math_rows.jsonl"
-    source.write_text(jsonl(DATAFLOW_ROWS[2:]), encoding="utf-8")
+    source = tmp_path / "pipeline_math_short.json"  # DataFlow's example files: one pretty-printed JSON array
+    source.write_text(json.dumps(DATAFLOW_ROWS[2:], indent=4), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATAFLOW_")} | {
         "DATAFLOW_LLM_PORT": str(llama_server.port), "DATAFLOW_LLM_CACHE": str(tmp_path / "cache.sqlite"),
         "DATAFLOW_WAREHOUSE": str(tmp_path / "w.duckdb"), "DATAFLOW_EXPORT_DIR": str(tmp_path / "out")}
