@@ -7,23 +7,20 @@ slot 0 where it stays), so ids stay unique, deterministic and traceable to the r
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
-import numpy as np
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
 from operators.base import (
     SYSTEM_COLUMNS,
-    Filter,
     Operator,
     OperatorContext,
     OperatorKind,
     OperatorResult,
-    Verdict,
     set_column,
 )
-from operators.prompted.base import ERROR_OUTPUT, SKIPPED, LLMConfig, LLMOperatorMixin, blank, row_values
+from operators.prompted.base import ERROR_OUTPUT, LLMConfig, LLMJudgeFilter, LLMOperatorMixin, blank, row_values
 from operators.prompted.templates import fill
 from operators.registry import register
 from operators.services.llm import ChatRequest
@@ -169,7 +166,7 @@ class QuestionFilterConfig(LLMConfig):
 
 
 @register
-class ReasoningQuestionFilter(LLMOperatorMixin, Filter):
+class ReasoningQuestionFilter(LLMJudgeFilter):
     """Keep problems the LLM finds well-posed, solvable, self-contained and not trivial."""
 
     name = "ReasoningQuestionFilter"
@@ -184,25 +181,12 @@ class ReasoningQuestionFilter(LLMOperatorMixin, Filter):
         ("not_trivial", "trivial"))
     drop_reasons = ("empty_input", "llm_error", *(reason for _, reason in CHECKS))
 
-    def run(self, batch: pa.Table, ctx: OperatorContext) -> OperatorResult:
-        """Ask once per problem (blank ones are skipped), then let ``Filter`` split and count."""
-        rows = row_values(batch, dict(self.input_map))
-        self._replies = self.ask(ctx, [None if blank(r["instruction"]) else self.chat_request(r, QuestionChecks)
-                                       for r in rows])
-        failed = self.enforce_failure_rate(self._replies, ctx)
-        result = super().run(batch, ctx)
-        result.metrics["llm_failed_rows"] = failed
-        return result
+    def requests(self, batch: pa.Table, ctx: OperatorContext) -> list[ChatRequest | None]:
+        """One request per problem; blank ones are skipped."""
+        return [None if blank(r["instruction"]) else self.chat_request(r, QuestionChecks)
+                for r in row_values(batch, dict(self.input_map))]
 
-    def verdict(self, batch: pa.Table, ctx: OperatorContext) -> Verdict:
-        """The first failed check of each row names its drop reason."""
-        reasons = np.array([""] * batch.num_rows, dtype=object)
-        for i, reply in enumerate(self._replies):
-            if reply.error == SKIPPED:
-                reasons[i] = "empty_input"
-            elif not reply.ok:
-                reasons[i] = "llm_error"
-            else:
-                reasons[i] = next((reason for check, reason in self.CHECKS if not getattr(reply.parsed, check)), "")
-        return Verdict(reasons == "", reasons)
+    def judge(self, parsed: Any) -> str:
+        """The first failed check names the drop reason."""
+        return next((reason for check, reason in self.CHECKS if not getattr(parsed, check)), "")
 

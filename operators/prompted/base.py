@@ -130,6 +130,38 @@ class LLMMapper(LLMOperatorMixin, Mapper):
         return None
 
 
+class LLMJudgeFilter(LLMOperatorMixin, Filter):
+    """An LLM filter asking one structured question per row: ``judge`` names the drop reason of each answer."""
+
+    def requests(self, batch: pa.Table, ctx: OperatorContext) -> list[ChatRequest | None]:
+        """One request per row; None skips the row (dropped as ``empty_input``)."""
+        raise NotImplementedError
+
+    def judge(self, parsed: Any) -> str:
+        """The drop reason for a row's parsed answer, or "" to keep the row."""
+        raise NotImplementedError
+
+    def run(self, batch: pa.Table, ctx: OperatorContext) -> OperatorResult:
+        """Ask for every row, then let ``Filter`` split and count."""
+        self._replies = self.ask(ctx, self.requests(batch, ctx))
+        failed = self.enforce_failure_rate(self._replies, ctx)
+        result = super().run(batch, ctx)
+        result.metrics["llm_failed_rows"] = failed
+        return result
+
+    def verdict(self, batch: pa.Table, ctx: OperatorContext) -> Verdict:
+        """Skipped rows are ``empty_input``, failed or unparsed answers ``llm_error``, the rest what ``judge`` says."""
+        reasons = np.array([""] * batch.num_rows, dtype=object)
+        for i, reply in enumerate(self._replies):
+            if reply.error == SKIPPED:
+                reasons[i] = "empty_input"
+            elif not reply.ok or reply.parsed is None:
+                reasons[i] = "llm_error"
+            else:
+                reasons[i] = self.judge(reply.parsed)
+        return Verdict(keep=reasons == "", reason=reasons)
+
+
 class LLMScoreFilter(LLMOperatorMixin, Filter):
     """An LLM filter: score each row, write the score column, keep rows within ``[min_score, max_score]``."""
 

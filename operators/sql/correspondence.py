@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
-from operators.base import Filter, OperatorContext, OperatorResult, Verdict
-from operators.prompted.base import LLMOperatorMixin, blank, row_values
+from operators.base import OperatorContext
+from operators.prompted.base import LLMJudgeFilter, blank, row_values
 from operators.prompted.templates import fill
 from operators.registry import register
 from operators.services.llm import ChatRequest, LLMReply
@@ -33,7 +32,7 @@ class CorrespondenceConfig(SchemaConfig):
 
 
 @register
-class Text2SQLCorrespondenceFilter(LLMOperatorMixin, Filter):
+class Text2SQLCorrespondenceFilter(LLMJudgeFilter):
     """Keep (question, SQL) pairs the LLM judges to correspond; drop the rest as ``not_corresponding``."""
 
     name = "Text2SQLCorrespondenceFilter"
@@ -57,23 +56,11 @@ class Text2SQLCorrespondenceFilter(LLMOperatorMixin, Filter):
         return ChatRequest.of(fill(templates["user"], values), templates["system"], sampling=self.sampling(),
                               schema=Judgement)
 
-    def run(self, batch: pa.Table, ctx: OperatorContext) -> OperatorResult:
-        """Ask for every row, then let ``Filter`` split and count."""
+    def requests(self, batch: pa.Table, ctx: OperatorContext) -> list[ChatRequest | None]:
+        """One judging request per row, with its database's schema."""
         schemas = SchemaTexts(require_sql(ctx.sql, self.name), self.config)
-        self._replies = self.ask(ctx, [self.request(row, schemas) for row in row_values(batch, dict(self.input_map))])
-        failed = self.enforce_failure_rate(self._replies, ctx)
-        result = super().run(batch, ctx)
-        result.metrics["llm_failed_rows"] = failed
-        return result
+        return [self.request(row, schemas) for row in row_values(batch, dict(self.input_map))]
 
-    def verdict(self, batch: pa.Table, ctx: OperatorContext) -> Verdict:
+    def judge(self, parsed: Any) -> str:
         """Keep the rows judged to correspond."""
-        reasons = np.array([""] * batch.num_rows, dtype=object)
-        for i, reply in enumerate(self._replies):
-            if reply.error == SKIPPED:
-                reasons[i] = "empty_input"
-            elif not reply.ok or reply.parsed is None:
-                reasons[i] = "llm_error"
-            elif not reply.parsed.answers_question:  # type: ignore[attr-defined]
-                reasons[i] = "not_corresponding"
-        return Verdict(keep=reasons == "", reason=reasons)
+        return "" if parsed.answers_question else "not_corresponding"
